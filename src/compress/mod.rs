@@ -1,0 +1,1 @@
+//! compress (module root: declarations and re-exports only).

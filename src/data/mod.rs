@@ -1,0 +1,1 @@
+//! data (module root: declarations and re-exports only).

@@ -1,0 +1,1 @@
+//! importance (module root: declarations and re-exports only).

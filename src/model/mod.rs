@@ -1,0 +1,1 @@
+//! model (module root: declarations and re-exports only).

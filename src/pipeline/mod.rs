@@ -1,0 +1,1 @@
+//! pipeline (module root: declarations and re-exports only).
