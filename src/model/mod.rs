@@ -1,1 +1,24 @@
-//! model (module root: declarations and re-exports only).
+//! The model runtime: config, weights (safetensors, GGUF, hub), a Qwen2/LLaMA decoder whose
+//! linears carry LoRA, tokenizer and chat template, generation and all-position scoring.
+
+pub mod config;
+pub mod decoder;
+pub mod device;
+pub mod generate;
+pub mod gguf;
+pub mod linear;
+pub mod lora;
+pub mod ops;
+pub mod rope;
+pub mod score;
+pub mod source;
+pub mod tokenizer;
+pub mod weights;
+
+pub use config::{Arch, ModelConfig};
+pub use decoder::{Decoder, ForwardArgs, KvCache, Logits, Positions};
+pub use generate::{
+    generate, generate_batch_greedy, GenerateParams, Generation, Sampling, StopReason,
+};
+pub use source::{load, LoadOptions, LoadedModel, ModelError, ModelSpec};
+pub use tokenizer::{ChatTokenizer, PromptFormat};

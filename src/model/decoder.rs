@@ -1,0 +1,396 @@
+//! The decoder-only transformer shared by the Qwen2 and LLaMA families.
+//!
+//! One implementation serves inference (fused kernels, KV cache, last-position logits),
+//! scoring (all-position logits, optional attention weights) and training (differentiable
+//! kernels, every linear able to carry LoRA). Weights come from any [`TensorSource`].
+
+use super::config::ModelConfig;
+use super::linear::Linear;
+use super::ops::Kernels;
+use super::rope::Rope;
+use super::weights::{LoadError, TensorSource};
+use candle_core::{DType, Device, Result, Tensor, D};
+
+/// One transformer block.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub input_norm: Tensor,
+    pub q_proj: Linear,
+    pub k_proj: Linear,
+    pub v_proj: Linear,
+    pub o_proj: Linear,
+    pub post_norm: Tensor,
+    pub gate_proj: Linear,
+    pub up_proj: Linear,
+    pub down_proj: Linear,
+}
+
+/// Names of the linear layers of a block, in HF/PEFT spelling.
+pub const LINEAR_NAMES: [&str; 7] = [
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "o_proj",
+    "gate_proj",
+    "up_proj",
+    "down_proj",
+];
+
+impl Block {
+    /// The block's linears with their PEFT module names (`self_attn.q_proj`, `mlp.up_proj`, ...).
+    pub fn linears_mut(&mut self) -> [(&'static str, &mut Linear); 7] {
+        [
+            ("self_attn.q_proj", &mut self.q_proj),
+            ("self_attn.k_proj", &mut self.k_proj),
+            ("self_attn.v_proj", &mut self.v_proj),
+            ("self_attn.o_proj", &mut self.o_proj),
+            ("mlp.gate_proj", &mut self.gate_proj),
+            ("mlp.up_proj", &mut self.up_proj),
+            ("mlp.down_proj", &mut self.down_proj),
+        ]
+    }
+}
+
+/// Where the tokens of a forward pass sit in their sequences.
+#[derive(Debug, Clone)]
+pub enum Positions {
+    /// Every row at `offset..offset + t` (one sequence, or a batch without padding).
+    Offset(usize),
+    /// Per-row positions `[b, t]` (u32), for left-padded batches.
+    Rows(Tensor),
+}
+
+/// Which logits a forward pass returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Logits {
+    /// Only the last position of each row (generation).
+    Last,
+    /// Every position (scoring, training).
+    All,
+}
+
+/// The key/value cache of a generation, one entry per layer.
+#[derive(Debug, Clone, Default)]
+pub struct KvCache {
+    layers: Vec<Option<(Tensor, Tensor)>>,
+}
+
+impl KvCache {
+    pub fn new(n_layers: usize) -> Self {
+        KvCache {
+            layers: vec![None; n_layers],
+        }
+    }
+
+    /// Number of positions already cached.
+    pub fn len(&self) -> usize {
+        match self.layers.first() {
+            Some(Some((k, _))) => k.dim(2).unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn append(&mut self, layer: usize, k: Tensor, v: Tensor) -> Result<(Tensor, Tensor)> {
+        let (k, v) = match self.layers[layer].take() {
+            Some((pk, pv)) => (Tensor::cat(&[&pk, &k], 2)?, Tensor::cat(&[&pv, &v], 2)?),
+            None => (k, v),
+        };
+        self.layers[layer] = Some((k.clone(), v.clone()));
+        Ok((k, v))
+    }
+}
+
+/// Inputs of one forward pass beyond the token ids.
+#[derive(Debug, Clone)]
+pub struct ForwardArgs<'a> {
+    pub positions: Positions,
+    /// `[b, past + t]` u8, 1 where a key is a real token, 0 for padding.
+    pub key_mask: Option<&'a Tensor>,
+    pub logits: Logits,
+    /// Return each layer's attention probabilities `[b, heads, t, past + t]`.
+    pub attention: bool,
+}
+
+impl Default for ForwardArgs<'_> {
+    fn default() -> Self {
+        ForwardArgs {
+            positions: Positions::Offset(0),
+            key_mask: None,
+            logits: Logits::All,
+            attention: false,
+        }
+    }
+}
+
+/// What a forward pass returns.
+#[derive(Debug)]
+pub struct ForwardOut {
+    /// f32 `[b, t, vocab]` (or `[b, 1, vocab]` with [`Logits::Last`]).
+    pub logits: Tensor,
+    /// Per layer, when asked for.
+    pub attention: Vec<Tensor>,
+}
+
+/// A Qwen2 / LLaMA decoder.
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    pub cfg: ModelConfig,
+    pub embed: Tensor,
+    pub blocks: Vec<Block>,
+    pub norm: Tensor,
+    /// Shares `embed` when the config ties embeddings.
+    pub lm_head: Linear,
+    pub kernels: Kernels,
+    rope: Rope,
+    device: Device,
+    dtype: DType,
+}
+
+impl Decoder {
+    /// Builds the decoder from HF-named tensors, converting to `dtype` on `device`.
+    pub fn load(
+        cfg: ModelConfig,
+        src: &dyn TensorSource,
+        device: &Device,
+        dtype: DType,
+    ) -> std::result::Result<Self, LoadError> {
+        let h = cfg.hidden_size;
+        let (nh, nkv, hd) = (
+            cfg.num_attention_heads,
+            cfg.num_key_value_heads,
+            cfg.head_dim,
+        );
+        let get = |name: &str, shape: &[usize]| -> std::result::Result<Tensor, LoadError> {
+            src.tensor(name, shape)?
+                .to_device(device)
+                .and_then(|t| t.to_dtype(dtype))
+                .map_err(|e| LoadError::candle(name, e))
+        };
+        let linear = |name: &str, out: usize, inp: usize, bias: bool| {
+            let weight = get(&format!("{name}.weight"), &[out, inp])?;
+            let bias = if bias {
+                Some(get(&format!("{name}.bias"), &[out])?)
+            } else {
+                None
+            };
+            Ok::<_, LoadError>(Linear::new(weight, bias))
+        };
+        let embed = get("model.embed_tokens.weight", &[cfg.vocab_size, h])?;
+        let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
+        for i in 0..cfg.num_hidden_layers {
+            let p = format!("model.layers.{i}");
+            let (ab, mb, im) = (cfg.attention_bias, cfg.mlp_bias, cfg.intermediate_size);
+            blocks.push(Block {
+                input_norm: get(&format!("{p}.input_layernorm.weight"), &[h])?,
+                q_proj: linear(&format!("{p}.self_attn.q_proj"), nh * hd, h, ab)?,
+                k_proj: linear(&format!("{p}.self_attn.k_proj"), nkv * hd, h, ab)?,
+                v_proj: linear(&format!("{p}.self_attn.v_proj"), nkv * hd, h, ab)?,
+                o_proj: linear(&format!("{p}.self_attn.o_proj"), h, nh * hd, false)?,
+                post_norm: get(&format!("{p}.post_attention_layernorm.weight"), &[h])?,
+                gate_proj: linear(&format!("{p}.mlp.gate_proj"), im, h, mb)?,
+                up_proj: linear(&format!("{p}.mlp.up_proj"), im, h, mb)?,
+                down_proj: linear(&format!("{p}.mlp.down_proj"), h, im, mb)?,
+            });
+        }
+        let norm = get("model.norm.weight", &[h])?;
+        let lm_head = if cfg.tie_word_embeddings {
+            Linear::new(embed.clone(), None)
+        } else {
+            Linear::new(get("lm_head.weight", &[cfg.vocab_size, h])?, None)
+        };
+        let rope = Rope::new(&cfg, dtype, device).map_err(|e| LoadError::candle("rope", e))?;
+        Ok(Decoder {
+            cfg,
+            embed,
+            blocks,
+            norm,
+            lm_head,
+            kernels: Kernels::Fused,
+            rope,
+            device: device.clone(),
+            dtype,
+        })
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Runs the decoder on `ids: [b, t]` (u32). With a cache, keys/values are appended to it
+    /// and `args.positions`/`args.key_mask` must account for what it already holds.
+    pub fn forward(
+        &self,
+        ids: &Tensor,
+        cache: Option<&mut KvCache>,
+        args: &ForwardArgs,
+    ) -> Result<ForwardOut> {
+        let (b, t) = ids.dims2()?;
+        let past = cache.as_ref().map_or(0, |c| c.len());
+        let (cos, sin) = match &args.positions {
+            Positions::Offset(o) => {
+                if o + t > self.cfg.max_position_embeddings {
+                    candle_core::bail!(
+                        "positions {o}..{} exceed the context window of {} tokens",
+                        o + t,
+                        self.cfg.max_position_embeddings
+                    );
+                }
+                self.rope.at_offset(*o, t)?
+            }
+            Positions::Rows(p) => self.rope.at_positions(p)?,
+        };
+        let mask = self.attention_mask(b, t, past, args.key_mask)?;
+        let mut x = self
+            .embed
+            .index_select(&ids.flatten_all()?, 0)?
+            .reshape((b, t, ()))?;
+        let mut attention = Vec::new();
+        let mut cache = cache;
+        for (i, block) in self.blocks.iter().enumerate() {
+            let residual = &x;
+            let h = self
+                .kernels
+                .rms_norm(&x, &block.input_norm, self.cfg.rms_norm_eps)?;
+            let (a, probs) = self.attend(
+                block,
+                &h,
+                &cos,
+                &sin,
+                mask.as_ref(),
+                cache.as_deref_mut(),
+                i,
+                args.attention,
+            )?;
+            if let Some(p) = probs {
+                attention.push(p);
+            }
+            x = (residual + a)?;
+            let h = self
+                .kernels
+                .rms_norm(&x, &block.post_norm, self.cfg.rms_norm_eps)?;
+            let gate = self.kernels.silu(&block.gate_proj.forward(&h)?)?;
+            let m = block
+                .down_proj
+                .forward(&(gate * block.up_proj.forward(&h)?)?)?;
+            x = (x + m)?;
+        }
+        if args.logits == Logits::Last {
+            x = x.narrow(1, t - 1, 1)?;
+        }
+        let x = self
+            .kernels
+            .rms_norm(&x, &self.norm, self.cfg.rms_norm_eps)?;
+        let logits = self.lm_head.forward(&x)?.to_dtype(DType::F32)?;
+        Ok(ForwardOut { logits, attention })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn attend(
+        &self,
+        block: &Block,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: Option<&Tensor>,
+        cache: Option<&mut KvCache>,
+        layer: usize,
+        want_probs: bool,
+    ) -> Result<(Tensor, Option<Tensor>)> {
+        let (b, t, _) = x.dims3()?;
+        let c = &self.cfg;
+        let (nh, nkv, hd) = (c.num_attention_heads, c.num_key_value_heads, c.head_dim);
+        let q = block
+            .q_proj
+            .forward(x)?
+            .reshape((b, t, nh, hd))?
+            .transpose(1, 2)?;
+        let k = block
+            .k_proj
+            .forward(x)?
+            .reshape((b, t, nkv, hd))?
+            .transpose(1, 2)?;
+        let v = block
+            .v_proj
+            .forward(x)?
+            .reshape((b, t, nkv, hd))?
+            .transpose(1, 2)?
+            .contiguous()?;
+        let q = self.kernels.rope(&q.contiguous()?, cos, sin)?;
+        let k = self.kernels.rope(&k.contiguous()?, cos, sin)?;
+        let (k, v) = match cache {
+            Some(cache) => cache.append(layer, k, v)?,
+            None => (k, v),
+        };
+        let total = k.dim(2)?;
+        // Grouped-query attention without copying K/V: fold each group of query heads into
+        // the time axis of its shared key/value head.
+        let g = c.kv_groups();
+        let q = q.reshape((b, nkv, g * t, hd))?;
+        let scores = (q.matmul(&k.t()?)? * (1.0 / (hd as f64).sqrt()))?;
+        let scores = scores.reshape((b, nh, t, total))?;
+        let scores = match mask {
+            Some(m) => {
+                let fill = Tensor::new(f32::MIN, &self.device)?
+                    .to_dtype(scores.dtype())?
+                    .broadcast_as(scores.shape())?;
+                m.broadcast_as(scores.shape())?.where_cond(&scores, &fill)?
+            }
+            None => scores,
+        };
+        // Softmax in f32, as the reference implementations do for half precision.
+        let probs = self
+            .kernels
+            .softmax_last_dim(&scores.to_dtype(DType::F32)?)?
+            .to_dtype(self.dtype)?;
+        let out = probs.reshape((b, nkv, g * t, total))?.matmul(&v)?;
+        let out = out
+            .reshape((b, nh, t, hd))?
+            .transpose(1, 2)?
+            .reshape((b, t, nh * hd))?;
+        let out = block.o_proj.forward(&out)?;
+        Ok((out, want_probs.then_some(probs)))
+    }
+
+    /// `[b or 1, 1, t, past + t]` u8 mask (1 = may attend), or `None` when nothing is masked.
+    fn attention_mask(
+        &self,
+        b: usize,
+        t: usize,
+        past: usize,
+        key_mask: Option<&Tensor>,
+    ) -> Result<Option<Tensor>> {
+        let total = past + t;
+        if t == 1 && key_mask.is_none() {
+            return Ok(None);
+        }
+        let causal: Vec<u8> = (0..t)
+            .flat_map(|i| (0..total).map(move |j| u8::from(j <= past + i)))
+            .collect();
+        let causal = Tensor::from_vec(causal, (1, 1, t, total), &self.device)?;
+        match key_mask {
+            None => Ok(Some(causal)),
+            Some(km) => {
+                let km = km.reshape((b, 1, 1, total))?;
+                Ok(Some(causal.broadcast_mul(&km)?))
+            }
+        }
+    }
+
+    /// Applies the model's final head to hidden states (used by scorers that need them).
+    pub fn hidden_dim(&self) -> usize {
+        self.cfg.hidden_size
+    }
+
+    /// Ids of the maximum logit along the last dimension of `[b, 1, vocab]` logits.
+    pub fn argmax_last(logits: &Tensor) -> Result<Vec<u32>> {
+        logits.squeeze(1)?.argmax(D::Minus1)?.to_vec1::<u32>()
+    }
+}

@@ -1,0 +1,156 @@
+//! The few numeric kernels whose fused versions have no backward pass.
+//!
+//! candle's fused `rms_norm`, `softmax_last_dim` and `rope` are fast but record no gradient:
+//! a trainer built on them silently stops learning at the first norm. Every call site in the
+//! decoder goes through [`Kernels`], so inference uses the fused ops and training switches the
+//! whole model to differentiable compositions of basic ops with one field.
+
+use candle_core::{DType, Result, Tensor, D};
+
+/// Which implementation of the fused ops a model uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kernels {
+    /// candle's fused kernels: fastest, no gradients.
+    #[default]
+    Fused,
+    /// Compositions of basic ops that backpropagate.
+    Differentiable,
+}
+
+impl Kernels {
+    /// RMSNorm over the last dimension, computed in f32 as the reference does.
+    pub fn rms_norm(self, x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
+        match self {
+            Kernels::Fused => candle_nn::ops::rms_norm(&x.contiguous()?, weight, eps as f32),
+            Kernels::Differentiable => {
+                let dtype = x.dtype();
+                let x = x.to_dtype(DType::F32)?;
+                let mean_sq = x.sqr()?.mean_keepdim(D::Minus1)?;
+                let normed = x.broadcast_div(&(mean_sq + eps)?.sqrt()?)?;
+                normed.to_dtype(dtype)?.broadcast_mul(weight)
+            }
+        }
+    }
+
+    /// Softmax over the last dimension.
+    pub fn softmax_last_dim(self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Kernels::Fused => candle_nn::ops::softmax_last_dim(x),
+            Kernels::Differentiable => {
+                let max = x.max_keepdim(D::Minus1)?.detach();
+                let e = x.broadcast_sub(&max)?.exp()?;
+                e.broadcast_div(&e.sum_keepdim(D::Minus1)?)
+            }
+        }
+    }
+
+    /// Rotary embedding (half-rotation layout, as in HF Qwen2/LLaMA) of `x: [b, h, t, d]`
+    /// with `cos`/`sin` of shape `[t, d/2]` or `[b, t, d/2]`.
+    pub fn rope(self, x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+        match self {
+            Kernels::Fused => candle_nn::rotary_emb::rope(&x.contiguous()?, cos, sin),
+            Kernels::Differentiable => {
+                let cos = Tensor::cat(&[cos, cos], D::Minus1)?;
+                let sin = Tensor::cat(&[sin, sin], D::Minus1)?;
+                // [t, d] -> [1, 1, t, d]; [b, t, d] -> [b, 1, t, d].
+                let (cos, sin) = if cos.rank() == 2 {
+                    (
+                        cos.unsqueeze(0)?.unsqueeze(0)?,
+                        sin.unsqueeze(0)?.unsqueeze(0)?,
+                    )
+                } else {
+                    (cos.unsqueeze(1)?, sin.unsqueeze(1)?)
+                };
+                let half = x.dim(D::Minus1)? / 2;
+                let x1 = x.narrow(D::Minus1, 0, half)?;
+                let x2 = x.narrow(D::Minus1, half, half)?;
+                let rotated = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
+                x.broadcast_mul(&cos)? + rotated.broadcast_mul(&sin)?
+            }
+        }
+    }
+
+    /// SiLU. The fused unary op is differentiable in candle, but the explicit form keeps
+    /// the training path independent of that detail.
+    pub fn silu(self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Kernels::Fused => x.silu(),
+            Kernels::Differentiable => x.broadcast_div(&(x.neg()?.exp()? + 1.0)?),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    fn rand(shape: &[usize]) -> Tensor {
+        Tensor::randn(0f32, 1.0, shape, &Device::Cpu).unwrap()
+    }
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar()
+            .unwrap()
+    }
+
+    #[test]
+    fn fused_and_differentiable_agree() {
+        let x = rand(&[2, 3, 5, 8]);
+        let w = rand(&[8]);
+        let (cos, sin) = (rand(&[5, 4]), rand(&[5, 4]));
+        let (f, d) = (Kernels::Fused, Kernels::Differentiable);
+        assert!(
+            max_diff(
+                &f.rms_norm(&x, &w, 1e-6).unwrap(),
+                &d.rms_norm(&x, &w, 1e-6).unwrap()
+            ) < 1e-5
+        );
+        assert!(
+            max_diff(
+                &f.softmax_last_dim(&x).unwrap(),
+                &d.softmax_last_dim(&x).unwrap()
+            ) < 1e-6
+        );
+        assert!(
+            max_diff(
+                &f.rope(&x, &cos, &sin).unwrap(),
+                &d.rope(&x, &cos, &sin).unwrap()
+            ) < 1e-5
+        );
+        assert!(max_diff(&f.silu(&x).unwrap(), &d.silu(&x).unwrap()) < 1e-6);
+        // Per-row positions: cos/sin with a batch dimension.
+        let (cos3, sin3) = (rand(&[2, 5, 4]), rand(&[2, 5, 4]));
+        assert!(
+            max_diff(
+                &f.rope(&x, &cos3, &sin3).unwrap(),
+                &d.rope(&x, &cos3, &sin3).unwrap()
+            ) < 1e-5
+        );
+    }
+
+    #[test]
+    fn differentiable_kernels_pass_gradients_and_fused_do_not() {
+        let x = Var::from_tensor(&rand(&[1, 2, 4, 8])).unwrap();
+        let w = rand(&[8]);
+        let (cos, sin) = (rand(&[4, 4]), rand(&[4, 4]));
+        let run = |k: Kernels| {
+            let y = k.rms_norm(x.as_tensor(), &w, 1e-6).unwrap();
+            let y = k.rope(&y, &cos, &sin).unwrap();
+            let y = k.softmax_last_dim(&y).unwrap();
+            let loss = (y * rand(&[1, 2, 4, 8])).unwrap().sum_all().unwrap();
+            loss.backward().unwrap().get(x.as_tensor()).is_some()
+        };
+        assert!(run(Kernels::Differentiable));
+        // This is the trap the switch exists for: fused ops stop gradients silently.
+        assert!(!run(Kernels::Fused));
+    }
+}

@@ -1,0 +1,355 @@
+//! Model specs (`demo`, a directory, a `.gguf` file, a hub id) and loading them.
+
+use super::config::{token_ids, ConfigError, ModelConfig};
+use super::decoder::Decoder;
+use super::gguf::GgufModel;
+use super::lora::Adapter;
+use super::tokenizer::{ChatTokenizer, TokenizerError};
+#[cfg(tokenskip_demo)]
+use super::weights::MapSource;
+use super::weights::{LoadError, SafetensorsSource};
+use candle_core::{DType, Device};
+use std::path::{Path, PathBuf};
+
+/// Where a model comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSpec {
+    /// The small model embedded in the binary (`assets/demo/`).
+    Demo,
+    /// A local directory in HF layout.
+    Dir(PathBuf),
+    /// A local GGUF file.
+    Gguf(PathBuf),
+    /// A Hugging Face hub id such as `Qwen/Qwen2.5-7B-Instruct`.
+    Hub(String),
+}
+
+/// Everything that can go wrong turning a spec into a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Tokenizer(#[from] TokenizerError),
+    #[error("model `{0}` not found: expected `demo`, a directory with config.json, a .gguf file, or a hub id such as Qwen/Qwen2.5-7B-Instruct")]
+    NotFound(String),
+    #[error("{0}")]
+    Hub(String),
+    #[error("the embedded demo model is not in this build: assets/demo/ is empty. Train it with scripts/train-demo.sh, or pass --model DIR")]
+    NoDemo,
+    #[error(
+        "{path}: the GGUF file has no tokenizer metadata and no tokenizer.json sits beside it"
+    )]
+    NoGgufTokenizer { path: String },
+}
+
+impl std::str::FromStr for ModelSpec {
+    type Err = ModelError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "demo" {
+            return Ok(ModelSpec::Demo);
+        }
+        let p = Path::new(s);
+        if s.ends_with(".gguf") {
+            return if p.is_file() {
+                Ok(ModelSpec::Gguf(p.to_path_buf()))
+            } else {
+                Err(ModelError::NotFound(s.to_string()))
+            };
+        }
+        if p.is_dir() {
+            return Ok(ModelSpec::Dir(p.to_path_buf()));
+        }
+        let looks_like_hub = s.split('/').count() == 2
+            && !s.starts_with('.')
+            && !s.starts_with('/')
+            && s.split('/').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            });
+        if looks_like_hub {
+            Ok(ModelSpec::Hub(s.to_string()))
+        } else {
+            Err(ModelError::NotFound(s.to_string()))
+        }
+    }
+}
+
+impl std::fmt::Display for ModelSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModelSpec::Demo => write!(f, "demo"),
+            ModelSpec::Dir(p) | ModelSpec::Gguf(p) => write!(f, "{}", p.display()),
+            ModelSpec::Hub(id) => write!(f, "{id}"),
+        }
+    }
+}
+
+/// How to load: device, dtype, adapter.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub device: Device,
+    pub dtype: DType,
+    /// A PEFT adapter directory or hub id.
+    pub adapter: Option<String>,
+    /// Fold the adapter into the weights (faster inference) instead of keeping it separate.
+    pub merge_adapter: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            device: Device::Cpu,
+            dtype: DType::F32,
+            adapter: None,
+            merge_adapter: false,
+        }
+    }
+}
+
+/// A decoder with its tokenizer.
+pub struct LoadedModel {
+    pub decoder: Decoder,
+    pub tokenizer: ChatTokenizer,
+    /// The spec it came from, for logs and session headers.
+    pub name: String,
+}
+
+/// Loads the model named by `spec`, then its adapter if one is given.
+pub fn load(spec: &ModelSpec, opts: &LoadOptions) -> Result<LoadedModel, ModelError> {
+    let (mut decoder, tokenizer) = match spec {
+        ModelSpec::Demo => load_demo(opts)?,
+        ModelSpec::Dir(dir) => load_dir(dir, opts)?,
+        ModelSpec::Hub(id) => load_dir(&hub_snapshot(id, &model_files(id)?)?, opts)?,
+        ModelSpec::Gguf(path) => {
+            let g = GgufModel::open(path)?;
+            let tokenizer = match g.tokenizer {
+                Some(t) => t,
+                None => {
+                    let dir = path.parent().unwrap_or(Path::new("."));
+                    if !dir.join("tokenizer.json").exists() {
+                        return Err(ModelError::NoGgufTokenizer {
+                            path: path.display().to_string(),
+                        });
+                    }
+                    ChatTokenizer::from_dir(dir, &g.cfg.eos_token_ids)?
+                }
+            };
+            (
+                Decoder::load(g.cfg, &g.tensors, &opts.device, opts.dtype)?,
+                tokenizer,
+            )
+        }
+    };
+    if let Some(a) = &opts.adapter {
+        let dir = adapter_dir(a)?;
+        Adapter::open(&dir)?.apply(&mut decoder, opts.merge_adapter)?;
+    }
+    Ok(LoadedModel {
+        decoder,
+        tokenizer,
+        name: spec.to_string(),
+    })
+}
+
+fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<(Decoder, ChatTokenizer), ModelError> {
+    let cfg = ModelConfig::from_file(&dir.join("config.json"))?;
+    let mut eos = cfg.eos_token_ids.clone();
+    // generation_config.json often lists extra stop ids (LLaMA-3's <|eot_id|>).
+    if let Ok(text) = std::fs::read_to_string(dir.join("generation_config.json")) {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+            for id in token_ids(v.get("eos_token_id")).unwrap_or_default() {
+                if !eos.contains(&id) {
+                    eos.push(id);
+                }
+            }
+        }
+    }
+    let tokenizer = ChatTokenizer::from_dir(dir, &eos)?;
+    let weights = SafetensorsSource::open_dir(dir)?;
+    Ok((
+        Decoder::load(cfg, &weights, &opts.device, opts.dtype)?,
+        tokenizer,
+    ))
+}
+
+#[cfg(tokenskip_demo)]
+fn load_demo(opts: &LoadOptions) -> Result<(Decoder, ChatTokenizer), ModelError> {
+    macro_rules! asset {
+        ($f:literal) => {
+            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/", $f))
+        };
+    }
+    let cfg_text = String::from_utf8_lossy(asset!("config.json"));
+    let cfg = ModelConfig::from_json_str(&cfg_text, "demo/config.json")?;
+    let tensors = candle_core::safetensors::load_buffer(asset!("model.safetensors"), &Device::Cpu)
+        .map_err(|e| LoadError::candle("demo/model.safetensors", e))?;
+    let src = MapSource {
+        tensors,
+        desc: "the embedded demo model".into(),
+    };
+    let tok_cfg: serde_json::Value = serde_json::from_slice(asset!("tokenizer_config.json"))
+        .map_err(|e| TokenizerError::File {
+            path: "demo/tokenizer_config.json".into(),
+            problem: e.to_string(),
+        })?;
+    let tokenizer = ChatTokenizer::from_json(
+        asset!("tokenizer.json"),
+        &tok_cfg,
+        None,
+        &cfg.eos_token_ids,
+        "demo",
+    )?;
+    Ok((
+        Decoder::load(cfg, &src, &opts.device, opts.dtype)?,
+        tokenizer,
+    ))
+}
+
+#[cfg(not(tokenskip_demo))]
+fn load_demo(_opts: &LoadOptions) -> Result<(Decoder, ChatTokenizer), ModelError> {
+    Err(ModelError::NoDemo)
+}
+
+/// The files a model repo on the hub needs (shards are read from the index).
+fn model_files(id: &str) -> Result<Vec<String>, ModelError> {
+    let index = hub_get(id, "model.safetensors.index.json", true)?;
+    let mut files: Vec<String> = vec!["config.json".into(), "tokenizer.json".into()];
+    match index {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| LoadError::file(&path, e))?;
+            let v: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| LoadError::file(&path, e))?;
+            let mut shards: Vec<String> = v["weight_map"]
+                .as_object()
+                .map(|m| {
+                    m.values()
+                        .filter_map(|f| f.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            shards.sort();
+            shards.dedup();
+            files.extend(shards);
+        }
+        None => files.push("model.safetensors".into()),
+    }
+    Ok(files)
+}
+
+/// Fetches `files` of hub repo `id` (or finds them in the cache) and returns the snapshot dir.
+fn hub_snapshot(id: &str, files: &[String]) -> Result<PathBuf, ModelError> {
+    for optional in ["tokenizer_config.json", "generation_config.json"] {
+        hub_get(id, optional, true)?;
+    }
+    let mut dir = None;
+    for f in files {
+        let path = hub_get(id, f, false)?
+            .ok_or_else(|| ModelError::Hub(format!("{id}: {f} is missing")))?;
+        dir = path.parent().map(Path::to_path_buf);
+    }
+    dir.ok_or_else(|| ModelError::Hub(format!("{id}: nothing to download")))
+}
+
+fn offline() -> bool {
+    std::env::var("HF_HUB_OFFLINE")
+        .is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "TRUE" | "yes"))
+}
+
+/// One file of a hub model repo: from the cache when offline, else downloaded (and cached).
+/// `optional` files that do not exist give `Ok(None)`.
+fn hub_get(id: &str, file: &str, optional: bool) -> Result<Option<PathBuf>, ModelError> {
+    let cache = hf_hub::Cache::from_env();
+    if let Some(p) = cache.model(id.to_string()).get(file) {
+        return Ok(Some(p));
+    }
+    if offline() {
+        if optional {
+            return Ok(None);
+        }
+        return Err(ModelError::Hub(format!(
+            "{id}: {file} is not in the Hugging Face cache ({}) and HF_HUB_OFFLINE is set; fetch it on a machine with network with `huggingface-cli download {id}` (then copy HF_HOME over), or unset HF_HUB_OFFLINE",
+            cache.path().display()
+        )));
+    }
+    let api = hf_hub::api::sync::ApiBuilder::from_env()
+        .with_progress(false)
+        .build()
+        .map_err(|e| ModelError::Hub(format!("{id}: cannot start the hub client: {e}")))?;
+    match api.model(id.to_string()).get(file) {
+        Ok(p) => Ok(Some(p)),
+        Err(_) if optional => Ok(None),
+        Err(e) => Err(ModelError::Hub(format!(
+            "{id}: cannot download {file}: {e} (check the id, your network, and HF_TOKEN for gated models; set HF_HUB_OFFLINE=1 to use only the cache)"
+        ))),
+    }
+}
+
+/// An adapter spec: a local directory, or a hub id whose two adapter files are fetched.
+pub fn adapter_dir(spec: &str) -> Result<PathBuf, ModelError> {
+    let p = Path::new(spec);
+    if p.is_dir() {
+        return Ok(p.to_path_buf());
+    }
+    match spec.parse::<ModelSpec>() {
+        Ok(ModelSpec::Hub(id)) => hub_snapshot(
+            &id,
+            &[
+                "adapter_config.json".into(),
+                "adapter_model.safetensors".into(),
+            ],
+        ),
+        _ => Err(ModelError::Hub(format!(
+            "adapter `{spec}` not found: expected a PEFT adapter directory or a hub id"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse() {
+        assert_eq!("demo".parse::<ModelSpec>().unwrap(), ModelSpec::Demo);
+        assert_eq!(
+            "Qwen/Qwen2.5-7B-Instruct".parse::<ModelSpec>().unwrap(),
+            ModelSpec::Hub("Qwen/Qwen2.5-7B-Instruct".into())
+        );
+        assert!(matches!(
+            "./nope/missing".parse::<ModelSpec>(),
+            Err(ModelError::NotFound(_))
+        ));
+        assert!(matches!(
+            "missing.gguf".parse::<ModelSpec>(),
+            Err(ModelError::NotFound(_))
+        ));
+        assert!(matches!(
+            "src".parse::<ModelSpec>().unwrap(),
+            ModelSpec::Dir(_)
+        ));
+    }
+
+    #[test]
+    fn offline_cache_miss_names_repo_and_fix() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::env::set_var("HF_HOME", tmp.path());
+        std::env::set_var("HF_HUB_OFFLINE", "1");
+        let err = match load(
+            &ModelSpec::Hub("acme/nothing-here".into()),
+            &LoadOptions::default(),
+        ) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("loaded a model from an empty cache"),
+        };
+        assert!(
+            err.contains("acme/nothing-here") && err.contains("huggingface-cli download"),
+            "{err}"
+        );
+    }
+}
