@@ -79,6 +79,18 @@ fn unpermute(w: &Tensor, n_head: usize) -> candle_core::Result<Tensor> {
         .reshape(dims)
 }
 
+/// Pre-tokenizers candle's GGUF helper gets wrong: it falls back to GPT-2 with a prefix
+/// space, while llama.cpp never adds one, and SmolLM2 (`smollm`) splits digits first.
+fn gpt2_pre_tokenizer(pre: Option<&str>) -> Option<tokenizers::PreTokenizerWrapper> {
+    use tokenizers::pre_tokenizers::{byte_level::ByteLevel, digits::Digits, sequence::Sequence};
+    let byte_level = ByteLevel::new(false, true, true);
+    match pre {
+        Some("smollm") => Some(Sequence::new(vec![Digits::new(true).into(), byte_level.into()]).into()),
+        Some("qwen2" | "llama3" | "smaug-bpe" | "lfm2") => None,
+        _ => Some(byte_level.into()),
+    }
+}
+
 impl GgufModel {
     pub fn open(path: &Path) -> Result<Self, LoadError> {
         let mut file = std::fs::File::open(path).map_err(|e| LoadError::file(path, e))?;
@@ -170,7 +182,11 @@ impl GgufModel {
 
     /// Builds the tokenizer from `tokenizer.ggml.*` metadata (candle's GGUF helper).
     fn tokenizer(ct: &gguf_file::Content, cfg: &ModelConfig) -> Option<ChatTokenizer> {
-        let inner = tokenizers::Tokenizer::from_gguf(ct).ok()?;
+        let mut inner = tokenizers::Tokenizer::from_gguf(ct).ok()?;
+        let pre = meta(ct, "tokenizer.ggml.pre").and_then(|v| v.to_string().ok()).map(String::as_str);
+        if let Some(p) = gpt2_pre_tokenizer(pre) {
+            inner.with_pre_tokenizer(Some(p));
+        }
         let token = |id: Option<u32>| id.and_then(|i| inner.id_to_token(i));
         let eos = token(cfg.eos_token_ids.first().copied());
         let bos = token(cfg.bos_token_id);
