@@ -6,5 +6,6 @@
 pub mod compress;
 pub mod data;
 pub mod importance;
+pub mod logging;
 pub mod model;
 pub mod pipeline;

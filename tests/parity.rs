@@ -7,7 +7,9 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use tokenskip_studio::model::{self, score, ForwardArgs, GenerateParams, LoadOptions, LoadedModel, ModelSpec};
+use tokenskip_studio::model::{
+    self, score, ForwardArgs, GenerateParams, LoadOptions, LoadedModel, ModelSpec,
+};
 
 const TOL: f32 = 1e-4;
 
@@ -21,20 +23,28 @@ struct Expected {
 }
 
 fn expected() -> Expected {
-    let json = serde_json::from_str(&std::fs::read_to_string(fixtures().join("expected.json")).unwrap()).unwrap();
+    let json =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("expected.json")).unwrap())
+            .unwrap();
     let tensors = safetensors::load(fixtures().join("expected.safetensors"), &Device::Cpu).unwrap();
     Expected { json, tensors }
 }
 
 fn ids(v: &Value) -> Vec<u32> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as u32)
+        .collect()
 }
 
 fn load(case: &Value, merge: bool) -> LoadedModel {
     let m = case["model"].as_str().unwrap();
     let spec: ModelSpec = fixtures().join(m).to_str().unwrap().parse().unwrap();
     let opts = LoadOptions {
-        adapter: case["adapter"].as_str().map(|a| fixtures().join(a).to_string_lossy().into_owned()),
+        adapter: case["adapter"]
+            .as_str()
+            .map(|a| fixtures().join(a).to_string_lossy().into_owned()),
         merge_adapter: merge,
         ..Default::default()
     };
@@ -42,20 +52,44 @@ fn load(case: &Value, merge: bool) -> LoadedModel {
 }
 
 fn max_abs(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar().unwrap()
+    (a - b)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar()
+        .unwrap()
 }
 
 fn all_logits(m: &LoadedModel, input: &[u32]) -> Tensor {
-    let t = Tensor::new(input, &Device::Cpu).unwrap().unsqueeze(0).unwrap();
-    m.decoder.forward(&t, None, &ForwardArgs::default()).unwrap().logits.squeeze(0).unwrap()
+    let t = Tensor::new(input, &Device::Cpu)
+        .unwrap()
+        .unsqueeze(0)
+        .unwrap();
+    m.decoder
+        .forward(&t, None, &ForwardArgs::default())
+        .unwrap()
+        .logits
+        .squeeze(0)
+        .unwrap()
 }
 
 fn greedy(m: &LoadedModel, input: &[u32], n: usize) -> Vec<u32> {
     // The reference generated without EOS stops: clear them so a stray EOS does not end early.
     let mut tok = m.tokenizer.clone();
     tok.eos_ids.clear();
-    let params = GenerateParams { max_new_tokens: n, ..Default::default() };
-    model::generate(&m.decoder, &tok, input, &params, &mut |_| ControlFlow::Continue(())).unwrap().ids
+    let params = GenerateParams {
+        max_new_tokens: n,
+        ..Default::default()
+    };
+    model::generate(&m.decoder, &tok, input, &params, &mut |_| {
+        ControlFlow::Continue(())
+    })
+    .unwrap()
+    .ids
 }
 
 fn check_case(name: &str, merge: bool) {
@@ -65,8 +99,15 @@ fn check_case(name: &str, merge: bool) {
     let input = ids(&case["input_ids"]);
     let want = &exp.tensors[case["logits"].as_str().unwrap()];
     let diff = max_abs(&all_logits(&m, &input), want);
-    assert!(diff < TOL, "{name} (merged: {merge}): logits differ by {diff}");
-    assert_eq!(greedy(&m, &input, 16), ids(&case["greedy"]), "{name}: greedy tokens");
+    assert!(
+        diff < TOL,
+        "{name} (merged: {merge}): logits differ by {diff}"
+    );
+    assert_eq!(
+        greedy(&m, &input, 16),
+        ids(&case["greedy"]),
+        "{name}: greedy tokens"
+    );
 }
 
 #[test]
@@ -89,7 +130,12 @@ fn llama3_scaled_transformers5_config_matches_pytorch() {
 fn gguf_f32_equals_the_safetensors_model() {
     let exp = expected();
     let case = &exp.json["cases"]["llama/base"];
-    let spec: ModelSpec = fixtures().join("tiny-llama.gguf").to_str().unwrap().parse().unwrap();
+    let spec: ModelSpec = fixtures()
+        .join("tiny-llama.gguf")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let m = model::load(&spec, &LoadOptions::default()).unwrap();
     let input = ids(&case["input_ids"]);
     let diff = max_abs(&all_logits(&m, &input), &exp.tensors["llama/base.logits"]);
@@ -104,7 +150,12 @@ fn gguf_f32_equals_the_safetensors_model() {
 fn gguf_q8_0_dequantized_matches_reference() {
     let exp = expected();
     let case = &exp.json["cases"]["llama/q8_0"];
-    let spec: ModelSpec = fixtures().join("tiny-llama-q8.gguf").to_str().unwrap().parse().unwrap();
+    let spec: ModelSpec = fixtures()
+        .join("tiny-llama-q8.gguf")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let m = model::load(&spec, &LoadOptions::default()).unwrap();
     let input = ids(&case["input_ids"]);
     let diff = max_abs(&all_logits(&m, &input), &exp.tensors["llama/q8_0.logits"]);
@@ -121,7 +172,11 @@ fn token_nll_matches_pytorch() {
     assert!(nll[0].is_none());
     let got: Vec<f32> = nll[1..].iter().map(|x| x.unwrap()).collect();
     let want: Vec<f32> = exp.tensors["qwen2/base.nll"].to_vec1().unwrap();
-    let diff = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    let diff = got
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
     assert!(diff < TOL, "nll differs by {diff}");
 }
 
@@ -130,7 +185,12 @@ fn batched_greedy_equals_one_by_one() {
     let exp = expected();
     let batch = &exp.json["batch"];
     let m = load(&exp.json["cases"]["qwen2/base"], false);
-    let prompts: Vec<Vec<u32>> = batch["prompts"].as_array().unwrap().iter().map(|p| ids(&p["input_ids"])).collect();
+    let prompts: Vec<Vec<u32>> = batch["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| ids(&p["input_ids"]))
+        .collect();
     let n = batch["max_new_tokens"].as_u64().unwrap() as usize;
     let got = model::generate_batch_greedy(&m.decoder, &prompts, n, &[]).unwrap();
     for (p, g) in batch["prompts"].as_array().unwrap().iter().zip(&got) {
@@ -147,12 +207,20 @@ fn tokenizer_and_chat_template_match_transformers() {
     let exp = expected();
     let m = load(&exp.json["cases"]["qwen2/base"], false);
     for t in exp.json["tokenize"].as_array().unwrap() {
-        assert_eq!(m.tokenizer.encode(t["text"].as_str().unwrap()).unwrap(), ids(&t["ids"]), "{}", t["text"]);
+        assert_eq!(
+            m.tokenizer.encode(t["text"].as_str().unwrap()).unwrap(),
+            ids(&t["ids"]),
+            "{}",
+            t["text"]
+        );
     }
     // First rendered case: a single user turn with the template's default system prompt.
     let first = &exp.json["chat_template"][0];
     let user = first["messages"][0]["content"].as_str().unwrap();
-    assert_eq!(m.tokenizer.chat_prompt(None, user).unwrap(), first["rendered"].as_str().unwrap());
+    assert_eq!(
+        m.tokenizer.chat_prompt(None, user).unwrap(),
+        first["rendered"].as_str().unwrap()
+    );
 }
 
 #[test]
@@ -161,7 +229,10 @@ fn differentiable_kernels_give_the_same_logits() {
     let case = &exp.json["cases"]["llama/base"];
     let mut m = load(case, false);
     m.decoder.kernels = model::ops::Kernels::Differentiable;
-    let diff = max_abs(&all_logits(&m, &ids(&case["input_ids"])), &exp.tensors["llama/base.logits"]);
+    let diff = max_abs(
+        &all_logits(&m, &ids(&case["input_ids"])),
+        &exp.tensors["llama/base.logits"],
+    );
     assert!(diff < TOL, "differentiable path differs by {diff}");
 }
 
@@ -169,13 +240,36 @@ fn differentiable_kernels_give_the_same_logits() {
 fn half_precision_stays_close() {
     let exp = expected();
     let case = &exp.json["cases"]["qwen2/base"];
-    let spec: ModelSpec = fixtures().join("tiny-qwen2").to_str().unwrap().parse().unwrap();
+    let spec: ModelSpec = fixtures()
+        .join("tiny-qwen2")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let want = &exp.tensors["qwen2/base.logits"];
-    let scale: f32 = want.abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar().unwrap();
+    let scale: f32 = want
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar()
+        .unwrap();
     // bf16 keeps about 3 significant digits, f16 about 4 (these fixtures use large weights).
     for (dtype, rel) in [(DType::BF16, 0.04), (DType::F16, 0.01)] {
-        let m = model::load(&spec, &LoadOptions { dtype, ..Default::default() }).unwrap();
+        let m = model::load(
+            &spec,
+            &LoadOptions {
+                dtype,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let diff = max_abs(&all_logits(&m, &ids(&case["input_ids"])), want);
-        assert!(diff < rel * scale, "{dtype:?} logits differ by {diff} (max |logit| {scale})");
+        assert!(
+            diff < rel * scale,
+            "{dtype:?} logits differ by {diff} (max |logit| {scale})"
+        );
     }
 }

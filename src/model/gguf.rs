@@ -85,7 +85,9 @@ fn gpt2_pre_tokenizer(pre: Option<&str>) -> Option<tokenizers::PreTokenizerWrapp
     use tokenizers::pre_tokenizers::{byte_level::ByteLevel, digits::Digits, sequence::Sequence};
     let byte_level = ByteLevel::new(false, true, true);
     match pre {
-        Some("smollm") => Some(Sequence::new(vec![Digits::new(true).into(), byte_level.into()]).into()),
+        Some("smollm") => {
+            Some(Sequence::new(vec![Digits::new(true).into(), byte_level.into()]).into())
+        }
         Some("qwen2" | "llama3" | "smaug-bpe" | "lfm2") => None,
         _ => Some(byte_level.into()),
     }
@@ -100,17 +102,18 @@ impl GgufModel {
             .and_then(|v| v.to_string().ok())
             .cloned()
             .unwrap_or_default();
-        let arch =
-            match arch_name.as_str() {
-                "llama" => Arch::Llama,
-                "qwen2" => Arch::Qwen2,
-                other => return Err(LoadError::file(
+        let arch = match arch_name.as_str() {
+            "llama" => Arch::Llama,
+            "qwen2" => Arch::Qwen2,
+            other => {
+                return Err(LoadError::file(
                     path,
                     format!(
                         "GGUF architecture `{other}` is not supported (supported: llama, qwen2)"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         let key = |k: &str| format!("{arch_name}.{k}");
         let hidden = meta_usize(&ct, &key("embedding_length"), path)?;
         let heads = meta_usize(&ct, &key("attention.head_count"), path)?;
@@ -183,7 +186,9 @@ impl GgufModel {
     /// Builds the tokenizer from `tokenizer.ggml.*` metadata (candle's GGUF helper).
     fn tokenizer(ct: &gguf_file::Content, cfg: &ModelConfig) -> Option<ChatTokenizer> {
         let mut inner = tokenizers::Tokenizer::from_gguf(ct).ok()?;
-        let pre = meta(ct, "tokenizer.ggml.pre").and_then(|v| v.to_string().ok()).map(String::as_str);
+        let pre = meta(ct, "tokenizer.ggml.pre")
+            .and_then(|v| v.to_string().ok())
+            .map(String::as_str);
         if let Some(p) = gpt2_pre_tokenizer(pre) {
             inner.with_pre_tokenizer(Some(p));
         }

@@ -1,0 +1,79 @@
+//! The command line: clap definitions and dispatch. The only place that prints for humans.
+
+mod bench;
+mod generate;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use tokenskip_studio::model::{self, device, LoadOptions, LoadedModel, ModelSpec};
+
+/// TokenSkip Studio: a terminal workbench for controllable chain-of-thought compression.
+#[derive(Debug, Parser)]
+#[command(name = "tokenskip-studio", version, about, long_about = None, arg_required_else_help = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Worker threads for CPU math (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Log file (default: the platform data dir, e.g. ~/.local/share/tokenskip-studio/logs/).
+    /// Level from TOKENSKIP_LOG (e.g. debug).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a (compressed) chain of thought for a prompt, streaming the text.
+    Generate(generate::GenerateArgs),
+    /// Measure prefill and decode throughput on a model (prints one JSON line).
+    #[command(name = "bench-generate")]
+    BenchGenerate(bench::BenchArgs),
+}
+
+/// Which model to load, and how: shared by every command that runs one.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// `demo` (embedded), a directory in HF layout, a .gguf file, or a hub id
+    /// (e.g. Qwen/Qwen2.5-7B-Instruct; cached under HF_HOME, HF_HUB_OFFLINE=1 for cache only).
+    #[arg(long, short, default_value = "demo", value_name = "M")]
+    pub model: String,
+    /// A PEFT LoRA adapter: a directory (adapter_config.json + adapter_model.safetensors) or a
+    /// hub id such as hemingkx/TokenSkip-Qwen2.5-7B-Instruct-GSM8K.
+    #[arg(long, short, value_name = "A")]
+    pub adapter: Option<String>,
+    /// Fold the adapter into the weights at load (faster; same results up to rounding).
+    #[arg(long)]
+    pub merge_adapter: bool,
+    /// cpu, cuda, cuda:N or metal (the GPU ones need the `cuda` / `metal` cargo features).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// f32, f16 or bf16 (default: f32 on CPU, bf16 on GPUs).
+    #[arg(long)]
+    pub dtype: Option<String>,
+}
+
+impl ModelArgs {
+    pub fn load(&self) -> anyhow::Result<LoadedModel> {
+        let device = device::parse_device(&self.device)?;
+        let dtype = device::parse_dtype(self.dtype.as_deref(), &device)?;
+        let spec: ModelSpec = self.model.parse()?;
+        let opts = LoadOptions {
+            device,
+            dtype,
+            adapter: self.adapter.clone(),
+            merge_adapter: self.merge_adapter,
+        };
+        let started = std::time::Instant::now();
+        let m = model::load(&spec, &opts)?;
+        tracing::info!(model = %spec, adapter = ?self.adapter, secs = started.elapsed().as_secs_f64(), "model loaded");
+        Ok(m)
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Generate(a) => generate::run(a),
+        Command::BenchGenerate(a) => bench::run(a),
+    }
+}
