@@ -1,1 +1,3 @@
 //! data (module root: declarations and re-exports only).
+
+pub mod example;
