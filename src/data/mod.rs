@@ -1,3 +1,4 @@
 //! data (module root: declarations and re-exports only).
 
 pub mod example;
+pub mod synthetic;
