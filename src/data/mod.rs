@@ -1,4 +1,5 @@
 //! data (module root: declarations and re-exports only).
 
+pub mod bpe;
 pub mod example;
 pub mod synthetic;
