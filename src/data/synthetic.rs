@@ -3,8 +3,9 @@
 //! The embedded demo model is trained on these (issue 4), so the whole TokenSkip loop
 //! (generate, score, prune, train, eval) runs offline in minutes. Difficulty is set for a
 //! tiny model on 2 CPU cores: 2-3 steps, `+ - * /`, single-digit multipliers and divisors,
-//! every value in `2..=99`, exact divisions. CoTs are wordy on purpose (about 60% of
-//! their tokens are filler) because redundancy is what TokenSkip learns to remove.
+//! every value in `2..=99`, exact divisions. CoTs are wordy on purpose (about 65% of
+//! their tokens are filler, see `data::cot_stats`) because redundancy is what TokenSkip
+//! learns to remove.
 //!
 //! Splits: each problem's arithmetic (start kind, numbers, operations) is hashed into
 //! 1,000 buckets; 100 of them are test buckets. A chain therefore belongs to exactly one

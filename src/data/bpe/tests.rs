@@ -104,6 +104,29 @@ fn tiny_vocab_is_refused() {
     assert!(matches!(err, BpeError::VocabTooSmall(200)), "{err}");
 }
 
+/// The committed demo tokenizer must serve the current synthetic world: lossless on its
+/// CoTs, digits alone, specials at 0-2. (Byte equality with a fresh training run is not
+/// required: the model trained with it must keep working when phrasing evolves.)
+#[test]
+fn committed_demo_tokenizer_fits_the_world() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+    let tok = Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
+    for (id, token) in SPECIAL_TOKENS.iter().enumerate() {
+        assert_eq!(tok.token_to_id(token), Some(id as u32));
+    }
+    for (token, _) in tok.get_vocab(true) {
+        assert!(token.chars().count() == 1 || !token.chars().any(|c| c.is_ascii_digit()));
+    }
+    for p in generate(Split::Test, 100, DEFAULT_SEED).unwrap() {
+        let ids = tok
+            .encode(p.cot.as_str(), false)
+            .unwrap()
+            .get_ids()
+            .to_vec();
+        assert_eq!(tok.decode(&ids, false).unwrap(), p.cot);
+    }
+}
+
 /// Rebuilds `assets/demo/tokenizer.json` and `tokenizer_config.json`.
 #[test]
 #[ignore = "writes assets/demo/; run with --ignored when the synthetic world changes"]

@@ -127,6 +127,19 @@ fn texts_are_clean_sentences() {
 }
 
 #[test]
+fn clause_connectives_are_followed_by_clauses() {
+    let awkward = regex::Regex::new(
+        r"that \d+ [-+*/] |(that|:) (we (add|subtract|multiply|divide|take)|adding|subtracting|multiplying|dividing|the total is)",
+    )
+    .unwrap();
+    for p in train(2000) {
+        for line in p.reasoning().lines() {
+            assert!(!awkward.is_match(line), "{}: {line}", p.id);
+        }
+    }
+}
+
+#[test]
 fn questions_state_the_numbers_the_equations_use() {
     let word = |q: &str, n: i64| {
         q.split(|c: char| !c.is_ascii_digit())
@@ -263,7 +276,11 @@ fn example_record_and_answer_line() {
 #[test]
 #[ignore = "prints sample problems; run with --ignored --nocapture"]
 fn print_samples() {
-    for p in train(12) {
+    let n = std::env::var("SAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    for p in generate(Split::Test, n, DEFAULT_SEED).unwrap() {
         println!(
             "[{}] frame={} key={}\nQ: {}\n{}\n",
             p.id,
