@@ -89,7 +89,7 @@ mod tests {
     }
 
     #[test]
-    fn filler_share_is_near_sixty_percent() {
+    fn filler_share_stays_between_60_and_70_percent() {
         let stats = stats_for(1000, 1000, DEFAULT_VOCAB_SIZE);
         let filler = stats.filler_share();
         assert!((0.6..=0.7).contains(&filler), "{stats:?}");
