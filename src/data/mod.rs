@@ -1,1 +1,6 @@
 //! data (module root: declarations and re-exports only).
+
+pub mod bpe;
+pub mod cot_stats;
+pub mod example;
+pub mod synthetic;
