@@ -6,6 +6,7 @@
 pub mod compress;
 pub mod data;
 pub mod importance;
+pub mod jobs;
 pub mod logging;
 pub mod model;
 pub mod pipeline;

@@ -176,6 +176,19 @@ impl ChatTokenizer {
         Ok(ids)
     }
 
+    /// Token ids of `text` without BOS (a response continuing a prompt).
+    pub fn encode_plain(&self, text: &str) -> Result<Vec<u32>, TokenizerError> {
+        Ok(self.encode_with_offsets(text)?.into_iter().map(|(id, _, _)| id).collect())
+    }
+
+    /// The id appended after a training response: the EOS/EOT token's, else the first stop id.
+    pub fn eos_id(&self) -> Option<u32> {
+        self.eos_token
+            .as_deref()
+            .and_then(|t| self.inner.token_to_id(t))
+            .or(self.eos_ids.first().copied())
+    }
+
     /// Token ids with byte offsets into `text` (no BOS), for aligning scores to text.
     pub fn encode_with_offsets(
         &self,
@@ -266,18 +279,28 @@ pub fn format_gamma(gamma: f64) -> String {
     }
 }
 
+/// The user turn of an alpaca record, as LLaMA-Factory joins it: `instruction\ninput`.
+/// Training and inference both build prompts through this function.
+pub fn user_message(instruction: &str, input: &str) -> String {
+    match (instruction.is_empty(), input.is_empty()) {
+        (true, _) => input.to_string(),
+        (false, true) => instruction.to_string(),
+        (false, false) => format!("{instruction}\n{input}"),
+    }
+}
+
+/// The `input` field of the TokenSkip format: the question and, below 1.0, `<sep>gamma<sep>`.
+pub fn tokenskip_input(question: &str, gamma: f64, sep: &str) -> String {
+    if gamma < 1.0 {
+        format!("{question}{sep}{}{sep}", format_gamma(gamma))
+    } else {
+        question.to_string()
+    }
+}
+
 /// The user message of the TokenSkip format: instruction, question and (below 1.0) gamma.
 pub fn tokenskip_user_message(question: &str, gamma: f64, sep: &str, instruction: &str) -> String {
-    let head = if instruction.is_empty() {
-        question.to_string()
-    } else {
-        format!("{instruction}\n{question}")
-    };
-    if gamma < 1.0 {
-        format!("{head}{sep}{}{sep}", format_gamma(gamma))
-    } else {
-        head
-    }
+    user_message(instruction, &tokenskip_input(question, gamma, sep))
 }
 
 impl ChatTokenizer {

@@ -1,1 +1,2 @@
 //! pipeline (module root: declarations and re-exports only).
+pub mod train;

@@ -1,0 +1,4 @@
+//! Long jobs: the JSON-lines progress protocol they speak (DESIGN.md), shared by the CLI,
+//! scripts and the TUI's job panes.
+
+pub mod progress;
