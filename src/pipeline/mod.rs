@@ -1,1 +1,3 @@
 //! pipeline (module root: declarations and re-exports only).
+
+pub mod answer;
