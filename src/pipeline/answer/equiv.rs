@@ -4,7 +4,9 @@
 //! matching bracket types, `\{..\}` sets and bare comma lists order-insensitively, `\cup`
 //! unions order-insensitively, `pmatrix`/`bmatrix` cell-wise); then scalars, evaluated by
 //! `expr.rs` and compared with relative tolerance 1e-3 (expressions with variables at
-//! several points; equations `L = R` as `L - R` up to sign).
+//! several points; equations `L = R` as `L - R` up to sign; `y = 2x+3` against `2x+3` by
+//! its right side when the left is a short name, as the reference does). A percent sign on
+//! one side lets value/100 match (`equivalent_percent`).
 //!
 //! Limits, on purpose: no symbolic algebra (`\sin^2x+\cos^2x` vs `1` is false, `i` is a
 //! variable, not the imaginary unit, so `i^2` is not `-1`), `\pm` is compared as text,
@@ -175,9 +177,44 @@ pub(crate) fn close_relative(x: f64, y: f64) -> bool {
 }
 
 fn scalar_equal(pred: &str, reference: &str) -> bool {
-    if pred.matches('=').count() == 1 && reference.matches('=').count() == 1 {
-        return equation_equal(pred, reference);
+    match (pred.matches('=').count(), reference.matches('=').count()) {
+        (1, 1) => return equation_equal(pred, reference),
+        // `y=2x+3` vs `2x+3`: an assignment to a short name against its right side.
+        (1, 0) => return assigned(pred).is_some_and(|rhs| values_equal(rhs, reference)),
+        (0, 1) => return assigned(reference).is_some_and(|rhs| values_equal(pred, rhs)),
+        _ => {}
     }
+    values_equal(pred, reference)
+}
+
+/// The right side of `v = ...` when the left side is at most two characters (as the
+/// reference grader allows).
+fn assigned(s: &str) -> Option<&str> {
+    let (lhs, rhs) = s.split_once('=')?;
+    (lhs.chars().count() <= 2 && !lhs.is_empty()).then_some(rhs)
+}
+
+/// Whether a percent sign on either side (literally "/100") makes the values equal:
+/// `25\%` == `0.25` (and, through normalisation, `25\%` == `25`).
+pub(crate) fn equivalent_percent(
+    pred: &str,
+    reference: &str,
+    pred_pct: bool,
+    ref_pct: bool,
+) -> bool {
+    let scaled = |s: &str| {
+        expr::parse(s)
+            .map(|e| expr::Expr::Bin(expr::Op::Div, Box::new(e), Box::new(expr::Expr::Num(100.0))))
+    };
+    let pair = match (pred_pct, ref_pct) {
+        (true, false) => scaled(pred).zip(expr::parse(reference)),
+        (false, true) => expr::parse(pred).zip(scaled(reference)),
+        _ => None,
+    };
+    pair.is_some_and(|(a, b)| expr::agree(&a, &b, close_relative))
+}
+
+fn values_equal(pred: &str, reference: &str) -> bool {
     match (expr::parse(pred), expr::parse(reference)) {
         (Some(a), Some(b)) => expr::agree(&a, &b, close_relative),
         _ => false,
@@ -220,6 +257,9 @@ mod tests {
             ("5x-7y+11z+4=0", "-5x+7y-11z-4=0"),
             ("0.3333", "1/3"),
             ("6-5i", "-5i+6"),
+            ("y=2x+3", "2x+3"),
+            ("2x+y=0", "y=-2x"),
+            ("1.5e3", "1500"),
         ];
         for (a, b) in pairs {
             assert!(equivalent(a, b), "{a} should equal {b}");

@@ -1,4 +1,5 @@
-//! A small evaluator for the LaTeX arithmetic that final answers are written in.
+//! Values of the small arithmetic expressions that final answers are written in (parsed by
+//! `expr_parse.rs`).
 //!
 //! Why: equivalence such as `2\sqrt{3}` vs `\sqrt{12}` or `\frac{\pi}{2}` vs `1.5708` needs
 //! values, not strings, and the reference grader's sympy is not available to a Rust crate.
@@ -14,7 +15,7 @@
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Expr {
     Num(f64),
-    /// A single ASCII letter, by index 0..52 (`a`..`z`, `A`..`Z`).
+    /// A variable: ASCII letters are 0..52 (`a`..`z`, `A`..`Z`), named symbols above.
     Var(usize),
     Neg(Box<Expr>),
     Bin(Op, Box<Expr>, Box<Expr>),
@@ -45,292 +46,10 @@ pub(crate) enum Func {
     Exp,
 }
 
-/// Nesting deeper than this is refused, so hostile input cannot overflow the stack.
-const MAX_DEPTH: usize = 64;
 /// Number of variable assignments an expression with variables is evaluated at.
 pub(crate) const SAMPLE_POINTS: usize = 3;
 
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Num(String),
-    Var(usize),
-    Cmd(String),
-    Sym(char),
-}
-
-fn tokenize(s: &str) -> Option<Vec<Tok>> {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if c.is_ascii_digit()
-            || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
-        {
-            let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
-            }
-            let text: String = chars[start..i].iter().collect();
-            if text.matches('.').count() > 1 {
-                return None;
-            }
-            out.push(Tok::Num(text));
-        } else if c.is_ascii_alphabetic() {
-            out.push(Tok::Var(letter_index(c)));
-            i += 1;
-        } else if c == '\\' {
-            let start = i + 1;
-            i = start;
-            while i < chars.len() && chars[i].is_ascii_alphabetic() {
-                i += 1;
-            }
-            if i == start {
-                // `\!`, `\,`, `\;`, `\ ` and friends are spacing; anything else is unknown.
-                match chars.get(i) {
-                    Some('!' | ',' | ';' | ':' | ' ') => i += 1,
-                    _ => return None,
-                }
-                continue;
-            }
-            let name: String = chars[start..i].iter().collect();
-            match name.as_str() {
-                "left" | "right" | "displaystyle" | "big" | "Big" | "bigl" | "bigr" => {}
-                _ => out.push(Tok::Cmd(name)),
-            }
-        } else if "+-*/^(){}[]".contains(c) {
-            out.push(Tok::Sym(c));
-            i += 1;
-        } else {
-            return None;
-        }
-    }
-    Some(out)
-}
-
-fn letter_index(c: char) -> usize {
-    if c.is_ascii_lowercase() {
-        (c as usize) - ('a' as usize)
-    } else {
-        26 + (c as usize) - ('A' as usize)
-    }
-}
-
-struct Parser {
-    toks: Vec<Tok>,
-    pos: usize,
-    depth: usize,
-}
-
-impl Parser {
-    fn peek(&self) -> Option<&Tok> {
-        self.toks.get(self.pos)
-    }
-
-    fn eat_sym(&mut self, c: char) -> bool {
-        if self.peek() == Some(&Tok::Sym(c)) {
-            self.pos += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn enter(&mut self) -> Option<()> {
-        self.depth += 1;
-        (self.depth <= MAX_DEPTH).then_some(())
-    }
-
-    fn expr(&mut self) -> Option<Expr> {
-        self.enter()?;
-        let mut lhs = self.term()?;
-        loop {
-            let op = match self.peek() {
-                Some(Tok::Sym('+')) => Op::Add,
-                Some(Tok::Sym('-')) => Op::Sub,
-                _ => break,
-            };
-            self.pos += 1;
-            let rhs = self.term()?;
-            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
-        }
-        self.depth -= 1;
-        Some(lhs)
-    }
-
-    fn term(&mut self) -> Option<Expr> {
-        let mut lhs = self.unary()?;
-        loop {
-            let op = match self.peek() {
-                Some(Tok::Sym('*')) => Op::Mul,
-                Some(Tok::Sym('/')) => Op::Div,
-                Some(Tok::Cmd(c)) if c == "cdot" || c == "times" => Op::Mul,
-                Some(Tok::Cmd(c)) if c == "div" => Op::Div,
-                Some(t) if starts_atom(t) => {
-                    // Implicit multiplication: `2\pi`, `3x`, `(a+5)(b+2)`.
-                    let rhs = self.power()?;
-                    lhs = Expr::Bin(Op::Mul, Box::new(lhs), Box::new(rhs));
-                    continue;
-                }
-                _ => break,
-            };
-            self.pos += 1;
-            let rhs = self.unary()?;
-            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
-        }
-        Some(lhs)
-    }
-
-    fn unary(&mut self) -> Option<Expr> {
-        self.enter()?;
-        let out = if self.eat_sym('-') {
-            Expr::Neg(Box::new(self.unary()?))
-        } else if self.eat_sym('+') {
-            self.unary()?
-        } else {
-            self.power()?
-        };
-        self.depth -= 1;
-        Some(out)
-    }
-
-    fn power(&mut self) -> Option<Expr> {
-        let base = self.atom()?;
-        if self.eat_sym('^') {
-            self.enter()?;
-            let exp = self.exponent()?;
-            self.depth -= 1;
-            return Some(Expr::Bin(Op::Pow, Box::new(base), Box::new(exp)));
-        }
-        Some(base)
-    }
-
-    /// An exponent: a braced group, a whole number (`2^10` as a person means it), a letter,
-    /// a command atom, or a signed exponent (`2^-1`).
-    fn exponent(&mut self) -> Option<Expr> {
-        if self.eat_sym('-') {
-            return Some(Expr::Neg(Box::new(self.exponent()?)));
-        }
-        self.power()
-    }
-
-    /// A LaTeX macro argument: `{...}` or a single character (`\frac12`).
-    fn arg(&mut self) -> Option<Expr> {
-        match self.peek()?.clone() {
-            Tok::Sym('{') => self.atom(),
-            Tok::Num(text) => {
-                let mut chars = text.chars();
-                let first = chars.next()?;
-                let rest: String = chars.collect();
-                if rest.is_empty() {
-                    self.pos += 1;
-                } else {
-                    self.toks[self.pos] = Tok::Num(rest);
-                }
-                Some(Expr::Num(f64::from(first.to_digit(10)?)))
-            }
-            _ => self.atom(),
-        }
-    }
-
-    fn atom(&mut self) -> Option<Expr> {
-        self.enter()?;
-        let tok = self.peek()?.clone();
-        self.pos += 1;
-        let out = match tok {
-            Tok::Num(text) => Expr::Num(text.parse().ok()?),
-            Tok::Var(i) => Expr::Var(i),
-            Tok::Sym(open @ ('(' | '{' | '[')) => {
-                let close = match open {
-                    '(' => ')',
-                    '{' => '}',
-                    _ => ']',
-                };
-                let inner = self.expr()?;
-                if !self.eat_sym(close) {
-                    return None;
-                }
-                inner
-            }
-            Tok::Cmd(name) => self.command(&name)?,
-            Tok::Sym(_) => return None,
-        };
-        self.depth -= 1;
-        Some(out)
-    }
-
-    fn command(&mut self, name: &str) -> Option<Expr> {
-        Some(match name {
-            "frac" | "dfrac" | "tfrac" | "cfrac" => {
-                let num = self.arg()?;
-                let den = self.arg()?;
-                Expr::Bin(Op::Div, Box::new(num), Box::new(den))
-            }
-            "sqrt" => {
-                let index = if self.eat_sym('[') {
-                    let e = self.expr()?;
-                    if !self.eat_sym(']') {
-                        return None;
-                    }
-                    e
-                } else {
-                    Expr::Num(2.0)
-                };
-                Expr::Root(Box::new(index), Box::new(self.arg()?))
-            }
-            "pi" => Expr::Num(std::f64::consts::PI),
-            _ => {
-                let f = func_named(name)?;
-                Expr::Func(f, Box::new(self.power()?))
-            }
-        })
-    }
-}
-
-fn func_named(name: &str) -> Option<Func> {
-    Some(match name {
-        "sin" => Func::Sin,
-        "cos" => Func::Cos,
-        "tan" => Func::Tan,
-        "cot" => Func::Cot,
-        "sec" => Func::Sec,
-        "csc" => Func::Csc,
-        "ln" => Func::Ln,
-        "log" => Func::Log,
-        "exp" => Func::Exp,
-        _ => return None,
-    })
-}
-
-fn starts_atom(t: &Tok) -> bool {
-    match t {
-        Tok::Num(_) | Tok::Var(_) => true,
-        Tok::Sym(c) => *c == '(' || *c == '{',
-        Tok::Cmd(name) => {
-            matches!(
-                name.as_str(),
-                "frac" | "dfrac" | "tfrac" | "cfrac" | "sqrt" | "pi"
-            ) || func_named(name).is_some()
-        }
-    }
-}
-
-/// Parses a whole string as an expression; `None` if any of it is outside the grammar.
-pub(crate) fn parse(s: &str) -> Option<Expr> {
-    let toks = tokenize(s)?;
-    if toks.is_empty() {
-        return None;
-    }
-    let mut p = Parser {
-        toks,
-        pos: 0,
-        depth: 0,
-    };
-    let e = p.expr()?;
-    (p.pos == p.toks.len()).then_some(e)
-}
+pub(crate) use super::expr_parse::{parse, parse_with, Dialect};
 
 impl Expr {
     pub(crate) fn has_vars(&self) -> bool {
@@ -393,8 +112,9 @@ fn sample_value(var: usize, point: usize) -> f64 {
     0.5 + 2.0 * t.fract()
 }
 
-/// Compares two expressions at every sample point with `close`; points where both sides
-/// are undefined are skipped, and at least one point must be defined on both sides.
+/// Compares two expressions at every sample point: equal values (infinities included, as
+/// Python's `isclose`) or finite values that are `close`. Points where both sides are
+/// undefined are skipped, and at least one point must be compared.
 pub(crate) fn agree(a: &Expr, b: &Expr, close: impl Fn(f64, f64) -> bool) -> bool {
     let points = if a.has_vars() || b.has_vars() {
         SAMPLE_POINTS
@@ -404,6 +124,10 @@ pub(crate) fn agree(a: &Expr, b: &Expr, close: impl Fn(f64, f64) -> bool) -> boo
     let mut compared = 0;
     for p in 0..points {
         let (x, y) = (a.eval(p), b.eval(p));
+        if x == y {
+            compared += 1;
+            continue;
+        }
         match (x.is_finite(), y.is_finite()) {
             (true, true) if close(x, y) => compared += 1,
             (false, false) => {}

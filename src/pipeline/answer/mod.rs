@@ -7,11 +7,15 @@
 mod lazy_re;
 mod equiv;
 mod expr;
+mod expr_parse;
 mod extract;
 mod normalize;
 mod strategy;
 mod tokenskip_equal;
 mod tokenskip_strip;
+
+#[cfg(test)]
+mod tests;
 
 pub use equiv::RELATIVE_TOLERANCE;
 pub use extract::{boxed_answers, extract_answer, ExtractRule, Extraction};

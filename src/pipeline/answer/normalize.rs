@@ -4,8 +4,9 @@
 //!
 //! Choices that differ from the reference's `strip_string`, and why:
 //! - Percent signs are removed (`50\%` == `50`), as DeepSeek-Math's original MATH
-//!   normaliser does; `0.5` is NOT accepted for `50` (the reference accepts ref/100 and
-//!   ref*100 for any number, which also passes `5000` for `50`).
+//!   normaliser does; the `numeric` grader separately lets a side that had a percent sign
+//!   match at value/100 (`25\%` == `0.25`). Without a percent sign `0.5` is NOT `50` (the
+//!   reference accepts ref/100 and ref*100 for any number, which also passes `5000`).
 //! - `\cdot` and `\times` are kept as multiplication (the reference deletes `\cdot`, so
 //!   `2\cdot3` becomes `23`).
 //! - Thousands separators go only where the whole answer is a number (`1,080`, `10,\!080`,
@@ -13,7 +14,8 @@
 //! - `\text{...}` that follows a value is a unit and is dropped (`5.4 \text{ cents}`); a
 //!   `\text{...}` on its own is unwrapped (`\text{Evelyn}`, `\text{(C)}` -> `C`). Bare unit
 //!   words of two letters or more after a number are dropped too (`18 dollars`).
-//! - A leading single-variable assignment is dropped (`x = 5`, `k=2`, `y = 2x + 3`).
+//! - A leading single-variable assignment with a constant right side is dropped (`x = 5`,
+//!   `k=2`); `y = 2x + 3` stays an equation. `3-4j` is `3-4i`.
 //! - A mixed number `1\frac{4}{5}` means 9/5 (the reference's parser reads 4/5).
 //! - `\frac{a}{b}` with integer a, b becomes `a/b`; `\sqrt2` becomes `\sqrt{2}` with LaTeX's
 //!   one-token argument (the reference turns `\sqrt23` into `\sqrt{23}`).
@@ -25,10 +27,14 @@ use super::tokenskip_strip::{fix_fracs, py_space};
 lazy_regex! {
     RE_THOUSANDS_BANG = r"(\d),\\!\s*(\d{3})";
     RE_THOUSANDS_BRACE = r"(\d)\{,\}(\d{3})";
+    RE_ESCAPED_SPACE = r"(^|[^\\])\\ ";
     RE_LEFT_RIGHT = r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big)([^a-zA-Z]|$)";
     RE_FRAC_VARIANTS = r"\\[dtc]frac";
     RE_IN_SET = r"^[A-Za-z]\s*\\in\s*";
     RE_LEADING_VAR = r"^[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?\s*=\s*([^=]+)$";
+    RE_COMMAND = r"\\[a-zA-Z]+";
+    RE_BRACED_UNIT = r"\{(?:c|m)?m\}(?:\^[23])?";
+    RE_COMPLEX_J = r"^[-+]?(?:\d+(?:\.\d+)?)?(?:[-+](?:\d+(?:\.\d+)?)?)?j$";
     RE_UNIT_WORDS = r"^([^A-Za-z\s]*\d[^A-Za-z\s]*)\s+(?:[A-Za-z][A-Za-z.]+(?:\^\{?[23]\}?)?\s*)+$";
     RE_WHOLE_THOUSANDS = r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$";
     RE_CMD_SPACE = r"(\\[a-zA-Z]+)\s+([a-zA-Z])";
@@ -78,9 +84,11 @@ pub fn normalize(raw: &str) -> String {
         RE_THOUSANDS_BRACE.replace_all(t, "${1}${2}").into_owned()
     });
     s = s.replace("\\!", "").replace("\\,", "");
-    for spacing in ["\\;", "\\:", "\\qquad", "\\quad", "\\ ", "~"] {
+    for spacing in ["\\;", "\\:", "\\qquad", "\\quad", "~"] {
         s = s.replace(spacing, " ");
     }
+    // `\ ` is a space, but `\\ ` is a matrix row break followed by one.
+    s = RE_ESCAPED_SPACE.replace_all(&s, "${1} ").into_owned();
     s = RE_LEFT_RIGHT.replace_all(&s, "${1}").into_owned();
     s = RE_FRAC_VARIANTS.replace_all(&s, "\\frac").into_owned();
     for degree in ["^{\\circ}", "^\\circ", "\\circ", "\\degree"] {
@@ -93,7 +101,8 @@ pub fn normalize(raw: &str) -> String {
         .trim_end_matches(['.', ' '])
         .to_string();
     s = RE_IN_SET.replace(&s, "").into_owned();
-    s = RE_LEADING_VAR.replace(&s, "${1}").into_owned();
+    s = strip_leading_assignment(&s);
+    s = RE_BRACED_UNIT.replace_all(&s, "").into_owned();
     s = RE_UNIT_WORDS.replace(&s, "${1}").into_owned();
     let trimmed = s.trim_matches(py_space);
     if RE_WHOLE_THOUSANDS.is_match(trimmed) {
@@ -115,10 +124,28 @@ pub fn normalize(raw: &str) -> String {
         s = RE_INF_WORD.replace_all(&s, "\\infty").into_owned();
     }
     s = RE_CHOICE.replace(&s, "${1}").into_owned();
+    if RE_COMPLEX_J.is_match(&s) {
+        s = s.replace('j', "i");
+    }
     if s.len() >= 2 && s.chars().all(|c| c.is_ascii_alphabetic()) {
         s = s.to_ascii_lowercase();
     }
     RE_TRAILING.replace(&s, "").into_owned()
+}
+
+/// `x = 5` -> `5`, but `y = 2x + 3` stays an equation (its right side has a variable).
+fn strip_leading_assignment(s: &str) -> String {
+    if let Some(c) = RE_LEADING_VAR.captures(s) {
+        let rhs = &c[1];
+        if !RE_COMMAND
+            .replace_all(rhs, "")
+            .chars()
+            .any(|ch| ch.is_ascii_alphabetic())
+        {
+            return rhs.to_string();
+        }
+    }
+    s.to_string()
 }
 
 fn fixpoint(mut s: String, step: impl Fn(&str) -> String) -> String {
@@ -273,7 +300,11 @@ mod tests {
             ("2.50", "2.5"),
             ("x = 5", "5"),
             ("k=-2", "-2"),
-            ("y = 2x + 3", "2x+3"),
+            ("y = 2x + 3", "y=2x+3"),
+            ("x = \\frac{\\pi}{2}", "\\frac{\\pi}{2}"),
+            ("12{cm}^2", "12"),
+            ("3-4j", "3-4i"),
+            ("\\text{jump}", "jump"),
             ("5x - 7y + 11z + 4 = 0", "5x-7y+11z+4=0"),
             ("x \\in [-2,7]", "[-2,7]"),
             ("18 dollars", "18"),
@@ -285,6 +316,11 @@ mod tests {
             ("\\(\\frac{3}{4}\\)", "3/4"),
             ("2\\cdot 3", "2\\cdot3"),
             ("\\frac ab", "\\frac{a}{b}"),
+            ("3\\ \\text{cm}", "3"),
+            (
+                "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}",
+                "\\begin{pmatrix}1\\\\2\\end{pmatrix}",
+            ),
             ("\\frac{\\sqrt{3}}{3}", "\\frac{\\sqrt{3}}{3}"),
         ];
         for (input, want) in cases {

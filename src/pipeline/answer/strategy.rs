@@ -6,7 +6,8 @@
 //! and the grader is selectable. The `-v1` suffix changes whenever a grader's verdicts
 //! change, so numbers from different versions are never silently compared.
 
-use super::equiv::equivalent;
+use super::equiv::{equivalent, equivalent_percent};
+use super::expr::Dialect;
 use super::extract::{extract_answer, ExtractRule};
 use super::normalize::normalize;
 use super::tokenskip_equal::{eval_math, split_answer};
@@ -29,10 +30,16 @@ pub enum AnswerError {
 /// Which grader judges a prediction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum GraderStrategy {
-    /// The reference code's behaviour (`tokenskip-v1`), for numbers comparable with the paper.
+    /// The reference code's behaviour (`tokenskip-v1`), for numbers comparable with the
+    /// paper, with sympy's LaTeX parser working (antlr4 4.11, DeepSeek-Math's setup).
     #[default]
     #[serde(rename = "tokenskip-v1", alias = "tokenskip")]
     TokenSkip,
+    /// The reference code as its `requirements.txt` installs it (`tokenskip-nolatex-v1`):
+    /// antlr4 is unpinned, so pip picks 4.13, sympy's `parse_latex` refuses to run, and the
+    /// grader silently falls back to `parse_expr`: `\frac{1}{2}` no longer equals `0.5`.
+    #[serde(rename = "tokenskip-nolatex-v1", alias = "tokenskip-nolatex")]
+    TokenSkipNoLatex,
     /// Our extraction and normalisation, then exact string equality (`strict-v1`).
     #[serde(rename = "strict-v1", alias = "strict")]
     Strict,
@@ -44,8 +51,9 @@ pub enum GraderStrategy {
 
 impl GraderStrategy {
     /// Every strategy, in the order listed to users.
-    pub const ALL: [GraderStrategy; 3] = [
+    pub const ALL: [GraderStrategy; 4] = [
         GraderStrategy::TokenSkip,
+        GraderStrategy::TokenSkipNoLatex,
         GraderStrategy::Strict,
         GraderStrategy::Numeric,
     ];
@@ -54,6 +62,7 @@ impl GraderStrategy {
     pub fn name(self) -> &'static str {
         match self {
             GraderStrategy::TokenSkip => "tokenskip-v1",
+            GraderStrategy::TokenSkipNoLatex => "tokenskip-nolatex-v1",
             GraderStrategy::Strict => "strict-v1",
             GraderStrategy::Numeric => "numeric-v1",
         }
@@ -64,6 +73,9 @@ impl GraderStrategy {
         match self {
             GraderStrategy::TokenSkip => {
                 "TokenSkip/DeepSeek-Math reference grader, quirks included (default)"
+            }
+            GraderStrategy::TokenSkipNoLatex => {
+                "reference grader as its requirements.txt installs it (no LaTeX parsing)"
             }
             GraderStrategy::Strict => "exact match after normalisation",
             GraderStrategy::Numeric => {
@@ -124,7 +136,20 @@ pub fn check_with_question(
     strategy: GraderStrategy,
 ) -> Verdict {
     match strategy {
-        GraderStrategy::TokenSkip => check_tokenskip(prediction_text, reference_answer, question),
+        GraderStrategy::TokenSkip => check_tokenskip(
+            prediction_text,
+            reference_answer,
+            question,
+            strategy,
+            Dialect::SympyLatex,
+        ),
+        GraderStrategy::TokenSkipNoLatex => check_tokenskip(
+            prediction_text,
+            reference_answer,
+            question,
+            strategy,
+            Dialect::SympyExpr,
+        ),
         GraderStrategy::Strict | GraderStrategy::Numeric => {
             let extraction = extract_answer(prediction_text);
             let normalized_ref = normalize(reference_answer);
@@ -134,7 +159,15 @@ pub fn check_with_question(
                     && if strategy == GraderStrategy::Strict {
                         p == normalized_ref
                     } else {
+                        let pct = |raw: &str| raw.contains('%');
+                        let pred_pct = extraction.answer.as_deref().is_some_and(pct);
                         equivalent(p, &normalized_ref)
+                            || equivalent_percent(
+                                p,
+                                &normalized_ref,
+                                pred_pct,
+                                pct(reference_answer),
+                            )
                     }
             });
             Verdict {
@@ -152,7 +185,13 @@ pub fn check_with_question(
 /// The reference pipeline: all candidates through `strip_string`, then `eval_math`. The
 /// reference answer is treated like a MATH one (the content of a box), which for GSM8K's
 /// integer references is the same as the reference's GSM8K path.
-fn check_tokenskip(prediction_text: &str, reference_answer: &str, question: &str) -> Verdict {
+fn check_tokenskip(
+    prediction_text: &str,
+    reference_answer: &str,
+    question: &str,
+    grader: GraderStrategy,
+    dialect: Dialect,
+) -> Verdict {
     let (candidates, rule) = extract_candidates(prediction_text);
     let stripped: Vec<String> = candidates.iter().map(|c| strip_string(c)).collect();
     let preds: Vec<String> = stripped
@@ -166,10 +205,10 @@ fn check_tokenskip(prediction_text: &str, reference_answer: &str, question: &str
         .unwrap_or_default();
     let refs = split_answer(&normalized_ref, question);
     let normalized_pred = stripped.last().cloned();
-    let correct =
-        normalized_pred.as_deref().is_some_and(|p| !p.is_empty()) && eval_math(&preds, &refs);
+    let correct = normalized_pred.as_deref().is_some_and(|p| !p.is_empty())
+        && eval_math(&preds, &refs, dialect);
     Verdict {
-        grader: GraderStrategy::TokenSkip,
+        grader,
         predicted: candidates.last().cloned(),
         extracted_by: rule,
         normalized_pred,
@@ -232,7 +271,7 @@ mod tests {
             .map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some("unknown grader strategy \"sympy\" (available: tokenskip-v1, strict-v1, numeric-v1)")
+            Some("unknown grader strategy \"sympy\" (available: tokenskip-v1, tokenskip-nolatex-v1, strict-v1, numeric-v1)")
         );
     }
 

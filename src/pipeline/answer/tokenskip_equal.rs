@@ -12,7 +12,7 @@
 //! not on everything sympy can prove or fails to parse; `scripts/tokenskip_grader_check.py`
 //! measures the difference on the test corpus.
 
-use super::expr;
+use super::expr::{self, Dialect};
 use super::tokenskip_strip::py_strip;
 
 lazy_regex! {
@@ -23,7 +23,7 @@ const PREC: f64 = 1e-3;
 
 /// `evaluation.py` + `eval_math`: `preds` are all extracted candidates (already through
 /// `strip_string`), `refs` the reference's. Empty predictions are wrong.
-pub(crate) fn eval_math(preds: &[String], refs: &[String]) -> bool {
+pub(crate) fn eval_math(preds: &[String], refs: &[String], dialect: Dialect) -> bool {
     let refs = dedup(refs);
     let preds = dedup(preds);
     if preds.is_empty() || refs.is_empty() {
@@ -31,7 +31,7 @@ pub(crate) fn eval_math(preds: &[String], refs: &[String]) -> bool {
     }
     // "some predictions mistakenly box non-answer strings": keep the last len(refs).
     let preds = &preds[preds.len().saturating_sub(refs.len())..];
-    lists_correct(preds, &refs)
+    lists_correct(preds, &refs, dialect)
 }
 
 /// `extract_math_answer`'s splitting of one stripped answer: `\text{and}` lists, and
@@ -60,12 +60,12 @@ fn dedup(xs: &[String]) -> Vec<String> {
 }
 
 /// `is_correct` on two lists: every prediction and every reference must be matched.
-fn lists_correct<S: AsRef<str>>(preds: &[S], refs: &[S]) -> bool {
+fn lists_correct<S: AsRef<str>>(preds: &[S], refs: &[S], dialect: Dialect) -> bool {
     let mut pred_hit = vec![false; preds.len()];
     let mut ref_hit = vec![false; refs.len()];
     for (i, p) in preds.iter().enumerate() {
         for (j, r) in refs.iter().enumerate() {
-            if is_correct(p.as_ref(), r.as_ref()) {
+            if is_correct(p.as_ref(), r.as_ref(), dialect) {
                 pred_hit[i] = true;
                 ref_hit[j] = true;
             }
@@ -75,11 +75,11 @@ fn lists_correct<S: AsRef<str>>(preds: &[S], refs: &[S]) -> bool {
 }
 
 /// `is_correct` on two strings.
-pub(crate) fn is_correct(pred: &str, ans: &str) -> bool {
+pub(crate) fn is_correct(pred: &str, ans: &str, dialect: Dialect) -> bool {
     if pred.contains("\\cup") && ans.contains("\\cup") {
         let p: Vec<&str> = pred.split("\\cup").collect();
         let a: Vec<&str> = ans.split("\\cup").collect();
-        return lists_correct(&p, &a);
+        return lists_correct(&p, &a, dialect);
     }
     let numeric = match (
         py_float(&pred.replace(',', "")),
@@ -88,7 +88,7 @@ pub(crate) fn is_correct(pred: &str, ans: &str) -> bool {
         (Some(p), Some(a)) => (p - a).abs() < PREC,
         _ => false,
     };
-    numeric || (!ans.is_empty() && pred == ans) || math_equal(pred, ans)
+    numeric || (!ans.is_empty() && pred == ans) || math_equal(pred, ans, dialect)
 }
 
 /// Python's `float(str)`: surrounding whitespace, `_` between digits, `inf`, `nan`.
@@ -129,7 +129,7 @@ fn isclose(a: f64, b: f64) -> bool {
 }
 
 /// `math_equal(prediction, reference)` with the reference's defaults.
-fn math_equal(pred: &str, reference: &str) -> bool {
+fn math_equal(pred: &str, reference: &str, d: Dialect) -> bool {
     if pred == reference {
         return true;
     }
@@ -142,12 +142,12 @@ fn math_equal(pred: &str, reference: &str) -> bool {
     let (reference, pred) = (py_strip(reference), py_strip(pred));
     if bracketed(pred) && bracketed(reference) {
         let (pp, rp) = (inner_parts(pred), inner_parts(reference));
-        if pp.len() == rp.len() && pp.iter().zip(&rp).all(|(a, b)| math_equal(a, b)) {
+        if pp.len() == rp.len() && pp.iter().zip(&rp).all(|(a, b)| math_equal(a, b, d)) {
             return true;
         }
     }
     if let (Some(pm), Some(rm)) = (matrix_rows(pred), matrix_rows(reference)) {
-        if matrices_equal(&pm, &rm) {
+        if matrices_equal(&pm, &rm, d) {
             return true;
         }
     }
@@ -164,17 +164,18 @@ fn math_equal(pred: &str, reference: &str) -> bool {
             format!("{} - ({})", py_strip(l), py_strip(r))
         };
         let (p, r) = (as_diff(pred), as_diff(reference));
-        if symbolic_equal(&p, &r) || symbolic_equal(&format!("-({p})"), &r) {
+        if symbolic_equal(&p, &r, d) || symbolic_equal(&format!("-({p})"), &r, d) {
             return true;
         }
     } else if pe == 1 && lhs_len(pred) <= 2 && re == 0 {
-        if math_equal(&rhs(pred), reference) {
+        if math_equal(&rhs(pred), reference, d) {
             return true;
         }
-    } else if re == 1 && lhs_len(reference) <= 2 && pe == 0 && math_equal(pred, &rhs(reference)) {
+    } else if re == 1 && lhs_len(reference) <= 2 && pe == 0 && math_equal(pred, &rhs(reference), d)
+    {
         return true;
     }
-    symbolic_equal(pred, reference)
+    symbolic_equal(pred, reference, d)
 }
 
 /// `regex.match(r'(\(|\[).+(\)|\])', s)`: opens with a bracket and closes one later on.
@@ -208,16 +209,16 @@ fn matrix_rows(s: &str) -> Option<Vec<Vec<String>>> {
     Some(rows)
 }
 
-fn matrices_equal(p: &[Vec<String>], r: &[Vec<String>]) -> bool {
+fn matrices_equal(p: &[Vec<String>], r: &[Vec<String>], d: Dialect) -> bool {
     p.len() == r.len()
         && p.iter().zip(r).all(|(pl, rl)| {
-            pl.len() == rl.len() && pl.iter().zip(rl).all(|(a, b)| math_equal(a, b))
+            pl.len() == rl.len() && pl.iter().zip(rl).all(|(a, b)| math_equal(a, b, d))
         })
 }
 
 /// sympy's `symbolic_equal`, approximated by numeric evaluation (see the module docs).
-fn symbolic_equal(a: &str, b: &str) -> bool {
-    match (expr::parse(a), expr::parse(b)) {
+fn symbolic_equal(a: &str, b: &str, d: Dialect) -> bool {
+    match (expr::parse_with(a, d), expr::parse_with(b, d)) {
         (Some(x), Some(y)) => expr::agree(&x, &y, isclose),
         _ => false,
     }
@@ -233,6 +234,7 @@ mod tests {
 
     #[test]
     fn reference_leniencies_are_reproduced() {
+        let is_correct = |p: &str, a: &str| is_correct(p, a, Dialect::SympyLatex);
         assert!(is_correct("0.5", "50"));
         assert!(is_correct("5000", "50"));
         assert!(is_correct("50%", "50"));
@@ -240,14 +242,25 @@ mod tests {
         assert!(is_correct("528", "52_8"));
         assert!(is_correct("0.0005", "0.0000672"));
         assert!(!is_correct("1001", "1000"));
-        assert!(is_correct("(3,\\frac{\\pi}{2})", "(3,1.5708)"));
+        assert!(is_correct("(3,\\frac{1}{2})", "(3,0.5)"));
         assert!(is_correct("x=5", "5"));
         assert!(is_correct("\\frac{1}{2}", "0.5"));
         assert!(is_correct("(0,9)\\cup(9,36)", "(9,36)\\cup(0,9)"));
+        assert!(
+            !is_correct("\\frac{\\pi}{2}", "1.5708"),
+            "sympy's \\pi is a plain symbol"
+        );
+        assert!(is_correct("2\\pi+18", "18+2\\pi"));
+        let without_latex = super::is_correct("\\frac{1}{2}", "0.5", Dialect::SympyExpr);
+        assert!(
+            !without_latex,
+            "without parse_latex, fractions never equal decimals"
+        );
     }
 
     #[test]
     fn list_rules() {
+        let eval_math = |p: &[String], a: &[String]| eval_math(p, a, Dialect::SympyLatex);
         assert!(eval_math(&s(&["7", "3"]), &s(&["3"])));
         assert!(!eval_math(&s(&["3", "7"]), &s(&["3"])));
         assert!(!eval_math(&[], &s(&["3"])));
