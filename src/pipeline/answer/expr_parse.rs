@@ -68,20 +68,16 @@ fn tokenize(s: &str, dialect: Dialect) -> Option<Vec<Tok>> {
         } else if c.is_ascii_digit()
             || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
         {
-            let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
-            }
-            let mut text: String = chars[start..i].iter().collect();
-            // sympy's NUMBER token: DIGIT+ (',' DIGIT DIGIT DIGIT)*.
-            while dialect == Dialect::SympyLatex
-                && chars.get(i) == Some(&',')
-                && chars.len() >= i + 4
-                && chars[i + 1..i + 4].iter().all(char::is_ascii_digit)
-            {
-                text.extend(&chars[i + 1..i + 4]);
-                i += 4;
-            }
+            let text = if dialect == Dialect::SympyLatex {
+                sympy_number(&chars, &mut i)
+            } else {
+                let start = i;
+                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                    i += 1;
+                }
+                chars[start..i].iter().collect::<String>()
+            };
+            let mut text = text;
             if text.matches('.').count() > 1 {
                 return None;
             }
@@ -171,6 +167,32 @@ fn tokenize(s: &str, dialect: Dialect) -> Option<Vec<Tok>> {
     Some(out)
 }
 
+/// sympy's NUMBER token, `DIGIT* (',' DIGIT DIGIT DIGIT)* ('.' DIGIT+)?` (group commas
+/// dropped); a second `.` is left for the next token, where it ends the expression.
+fn sympy_number(chars: &[char], i: &mut usize) -> String {
+    let digit_run = |i: &mut usize, out: &mut String| {
+        while let Some(&c) = chars.get(*i).filter(|c| c.is_ascii_digit()) {
+            out.push(c);
+            *i += 1;
+        }
+    };
+    let mut text = String::new();
+    digit_run(i, &mut text);
+    while chars.get(*i) == Some(&',')
+        && chars.len() >= *i + 4
+        && chars[*i + 1..*i + 4].iter().all(char::is_ascii_digit)
+    {
+        text.extend(&chars[*i + 1..*i + 4]);
+        *i += 4;
+    }
+    if chars.get(*i) == Some(&'.') && chars.get(*i + 1).is_some_and(char::is_ascii_digit) {
+        text.push('.');
+        *i += 1;
+        digit_run(i, &mut text);
+    }
+    text
+}
+
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
@@ -193,13 +215,29 @@ impl Parser {
     }
 
     fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
+        if self.depth >= MAX_DEPTH {
             return None;
         }
+        self.depth += 1;
         let out = f(self);
         self.depth -= 1;
         out
+    }
+
+    /// Parses the continuation `f` of an expression. In `SympyLatex` a continuation that
+    /// fails is undone and the expression ends before it, as the ANTLR grammar's lookahead
+    /// does (`0\cot` parses as `0`, `1+` as `1`); elsewhere the failure propagates.
+    fn continuation(&mut self, f: impl FnOnce(&mut Self) -> Option<Expr>) -> Result<Expr, bool> {
+        let saved = (self.dialect == Dialect::SympyLatex).then(|| (self.pos, self.toks.clone()));
+        match (f(self), saved) {
+            (Some(e), _) => Ok(e),
+            (None, Some((pos, toks))) => {
+                self.pos = pos;
+                self.toks = toks;
+                Err(true)
+            }
+            (None, None) => Err(false),
+        }
     }
 
     fn expr(&mut self) -> Option<Expr> {
@@ -211,8 +249,13 @@ impl Parser {
                     Some(Tok::Sym('-')) => Op::Sub,
                     _ => return Some(lhs),
                 };
-                p.pos += 1;
-                let rhs = p.term()?;
+                let rhs = match p.continuation(|p| {
+                    p.pos += 1;
+                    p.term()
+                }) {
+                    Ok(rhs) => rhs,
+                    Err(undone) => return undone.then_some(lhs),
+                };
                 lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
             }
         })
@@ -228,14 +271,21 @@ impl Parser {
                 Some(Tok::Cmd(c)) if c == "div" => Op::Div,
                 Some(t) if self.dialect != Dialect::SympyExpr && self.starts_atom(t) => {
                     // Implicit multiplication: `2\pi`, `3x`, `(a+5)(b+2)`.
-                    let rhs = self.power()?;
-                    lhs = Expr::Bin(Op::Mul, Box::new(lhs), Box::new(rhs));
+                    match self.continuation(|p| p.power()) {
+                        Ok(rhs) => lhs = Expr::Bin(Op::Mul, Box::new(lhs), Box::new(rhs)),
+                        Err(undone) => return undone.then_some(lhs),
+                    }
                     continue;
                 }
                 _ => return Some(lhs),
             };
-            self.pos += 1;
-            let rhs = self.unary()?;
+            let rhs = match self.continuation(|p| {
+                p.pos += 1;
+                p.unary()
+            }) {
+                Ok(rhs) => rhs,
+                Err(undone) => return undone.then_some(lhs),
+            };
             lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
         }
     }
@@ -256,9 +306,15 @@ impl Parser {
     /// number (`2^10`, as people and sympy's NUMBER token read it), an atom, or signed.
     fn power(&mut self) -> Option<Expr> {
         let base = self.atom()?;
-        if self.eat(&Tok::Sym('^')) || self.eat(&Tok::Pow) {
-            let exp = self.nested(|p| p.exponent())?;
-            return Some(Expr::Bin(Op::Pow, Box::new(base), Box::new(exp)));
+        if matches!(self.peek(), Some(Tok::Sym('^') | Tok::Pow)) {
+            // In `SympyLatex` a caret without an exponent ends the expression before it.
+            return match self.continuation(|p| {
+                p.pos += 1;
+                p.nested(|p| p.exponent())
+            }) {
+                Ok(exp) => Some(Expr::Bin(Op::Pow, Box::new(base), Box::new(exp))),
+                Err(undone) => undone.then_some(base),
+            };
         }
         Some(base)
     }
@@ -406,6 +462,10 @@ mod tests {
         assert_eq!(val("52_8", d), Some(52.0));
         assert_eq!(val("32,348", d), Some(32348.0));
         assert_eq!(val("1\\,000", d), Some(1000.0));
+        assert_eq!(val("0\\cot", d), Some(0.0));
+        assert_eq!(val("1+", d), Some(1.0));
+        assert_eq!(val("1,000^", d), Some(1000.0));
+        assert_eq!(val("0.5.\\cot", d), Some(0.5));
         assert_eq!(val("\\infty", d), Some(f64::INFINITY));
         assert!(parse_with("x=5", d).is_none());
         assert!(parse_with("\\frac{\\pi}{2}", d).is_some_and(|e| e.has_vars()));

@@ -198,15 +198,18 @@ fn check_tokenskip(
         .iter()
         .flat_map(|p| split_answer(p, question))
         .collect();
+    // The reference's reference: every box of a solution whose last box is the answer.
     let (ref_candidates, _) = extract_candidates(&format!("\\boxed{{{reference_answer}}}"));
-    let normalized_ref = ref_candidates
-        .last()
-        .map(|r| strip_string(r))
-        .unwrap_or_default();
-    let refs = split_answer(&normalized_ref, question);
+    let ref_stripped: Vec<String> = ref_candidates.iter().map(|r| strip_string(r)).collect();
+    let refs: Vec<String> = ref_stripped
+        .iter()
+        .flat_map(|r| split_answer(r, question))
+        .collect();
+    let normalized_ref = ref_stripped.last().cloned().unwrap_or_default();
     let normalized_pred = stripped.last().cloned();
-    let correct = normalized_pred.as_deref().is_some_and(|p| !p.is_empty())
-        && eval_math(&preds, &refs, dialect);
+    // As in the reference, only "no candidate at all" is invalid: an answer that strips to
+    // "" is compared, and equals a reference that strips to "".
+    let correct = eval_math(&preds, &refs, dialect);
     Verdict {
         grader,
         predicted: candidates.last().cloned(),

@@ -126,3 +126,37 @@ proptest! {
         }
     }
 }
+
+/// Developer tool, not a check: judges every case of the JSONL file `$ANSWER_CASES_IN`
+/// (fields `prediction`, `reference`) with every grader and writes one JSON object per line
+/// to `$ANSWER_VERDICTS_OUT` (`{"tokenskip-v1": bool, ...}`), so large generated sets can
+/// be compared with TokenSkip's Python grader. Run with
+/// `ANSWER_CASES_IN=.. ANSWER_VERDICTS_OUT=.. cargo test --release --lib dump_verdicts -- --ignored`.
+#[test]
+#[ignore]
+fn dump_verdicts() {
+    let (Ok(input), Ok(output)) = (
+        std::env::var("ANSWER_CASES_IN"),
+        std::env::var("ANSWER_VERDICTS_OUT"),
+    ) else {
+        panic!("set ANSWER_CASES_IN and ANSWER_VERDICTS_OUT");
+    };
+    let text = std::fs::read_to_string(&input).unwrap_or_else(|e| panic!("{input}: {e}"));
+    let mut out = String::new();
+    for line in text.lines() {
+        let case: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{input}: {e}"));
+        let mut verdicts = serde_json::Map::new();
+        for strategy in GraderStrategy::ALL {
+            let v = check(
+                field(&case, "prediction"),
+                field(&case, "reference"),
+                strategy,
+            );
+            verdicts.insert(strategy.name().to_string(), v.correct.into());
+        }
+        out.push_str(&serde_json::Value::Object(verdicts).to_string());
+        out.push('\n');
+    }
+    std::fs::write(&output, out).unwrap_or_else(|e| panic!("{output}: {e}"));
+}
