@@ -150,11 +150,16 @@ fn answer_is(text: &str) -> Option<String> {
     (!cleaned.is_empty()).then(|| cleaned.to_string())
 }
 
-/// The inside of a leading `$...$`, `$$...$$`, `\(...\)` or `\[...\]`, if closed.
+/// The inside of a leading `$...$`, `$$...$$`, `\(...\)` or `\[...\]`, if closed (an
+/// escaped `\$`, a dollar amount, does not close a `$` span).
 fn math_span(line: &str) -> Option<&str> {
     for (open, close) in [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")] {
         if let Some(rest) = line.strip_prefix(open) {
-            if let Some(end) = rest.find(close) {
+            let end = rest
+                .match_indices(close)
+                .map(|(at, _)| at)
+                .find(|&at| close != "$" || !rest[..at].ends_with('\\'));
+            if let Some(end) = end {
                 return Some(&rest[..end]);
             }
         }
@@ -179,16 +184,21 @@ fn last_number(text: &str) -> Option<String> {
     if s.starts_with('-') && before.is_some_and(|c| c.is_alphanumeric() || ")]}".contains(c)) {
         s = &s[1..];
     }
-    if !s.contains(',') {
-        return Some(s.to_string());
-    }
-    if RE_THOUSANDS.is_match(s) {
-        return Some(s.replace(',', ""));
-    }
-    s.rsplit(',')
-        .next()
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
+    // Keep a percent sign: `900\%` is 9, which the numeric grader can then see.
+    let after = text[m.end()..].trim_start();
+    let percent = if after.starts_with('%') || after.starts_with("\\%") {
+        "%"
+    } else {
+        ""
+    };
+    let number = if !s.contains(',') {
+        s.to_string()
+    } else if RE_THOUSANDS.is_match(s) {
+        s.replace(',', "")
+    } else {
+        s.rsplit(',').next().filter(|t| !t.is_empty())?.to_string()
+    };
+    Some(number + percent)
 }
 
 #[cfg(test)]
@@ -239,6 +249,10 @@ mod tests {
         );
         assert_eq!(ex("The answer is 3.5"), (Some("3.5".into()), a));
         assert_eq!(
+            ex("The final answer is $\\$18.90$. I hope"),
+            (Some("\\$18.90".into()), a)
+        );
+        assert_eq!(
             ex("The answer is $1,080 per week."),
             (Some("1,080 per week".into()), a)
         );
@@ -253,6 +267,7 @@ mod tests {
         assert_eq!(ex("10-3"), (Some("3".into()), l));
         assert_eq!(ex("so .5 of it"), (Some(".5".into()), l));
         assert_eq!(ex("#### 72"), (Some("72".into()), l));
+        assert_eq!(ex("a rise of 25\\%"), (Some("25%".into()), l));
         assert_eq!(ex("no digits here"), (None, ExtractRule::NotFound));
     }
 }

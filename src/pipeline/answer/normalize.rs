@@ -32,7 +32,7 @@ lazy_regex! {
     RE_FRAC_VARIANTS = r"\\[dtc]frac";
     RE_IN_SET = r"^[A-Za-z]\s*\\in\s*";
     RE_LEADING_VAR = r"^[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?\s*=\s*([^=]+)$";
-    RE_COMMAND = r"\\[a-zA-Z]+";
+    RE_COMMAND = r"\\(?:begin|end)\{[a-zA-Z*]+\}|\\[a-zA-Z]+";
     RE_BRACED_UNIT = r"\{(?:c|m)?m\}(?:\^[23])?";
     RE_COMPLEX_J = r"^[-+]?(?:\d+(?:\.\d+)?)?(?:[-+](?:\d+(?:\.\d+)?)?)?j$";
     RE_UNIT_WORDS = r"^([^A-Za-z\s]*\d[^A-Za-z\s]*)\s+(?:[A-Za-z][A-Za-z.]+(?:\^\{?[23]\}?)?\s*)+$";
@@ -302,6 +302,10 @@ mod tests {
             ("k=-2", "-2"),
             ("y = 2x + 3", "y=2x+3"),
             ("x = \\frac{\\pi}{2}", "\\frac{\\pi}{2}"),
+            (
+                "v = \\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}",
+                "\\begin{pmatrix}1\\\\2\\end{pmatrix}",
+            ),
             ("12{cm}^2", "12"),
             ("3-4j", "3-4i"),
             ("\\text{jump}", "jump"),
