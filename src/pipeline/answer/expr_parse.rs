@@ -16,6 +16,7 @@
 //!   and `oo` are constants; `^`, backslashes, braces and juxtaposition are refused).
 
 use super::expr::{Expr, Func, Op};
+use super::expr_lex::{named_var, tokenize, Tok};
 
 /// How to read an answer string (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,176 +29,14 @@ pub(crate) enum Dialect {
 /// Nesting deeper than this is refused, so hostile input cannot overflow the stack.
 const MAX_DEPTH: usize = 64;
 
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Num(String),
-    Var(usize),
-    Cmd(String),
-    Sym(char),
-    /// `**` (SympyExpr).
-    Pow,
-    /// A token no rule accepts: it ends a `SympyLatex` prefix and fails the other dialects.
-    Other,
-}
-
-/// Variable id of a named symbol: stable, and disjoint from the 52 single letters.
-fn named_var(name: &str) -> usize {
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
-    100 + (hash % 1_000_000) as usize
-}
-
-fn letter_index(c: char) -> usize {
-    if c.is_ascii_lowercase() {
-        (c as usize) - ('a' as usize)
-    } else {
-        26 + (c as usize) - ('A' as usize)
-    }
-}
-
-fn tokenize(s: &str, dialect: Dialect) -> Option<Vec<Tok>> {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    let sympy = dialect != Dialect::Latex;
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if c.is_ascii_digit()
-            || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
-        {
-            let text = if dialect == Dialect::SympyLatex {
-                sympy_number(&chars, &mut i)
-            } else {
-                let start = i;
-                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                    i += 1;
-                }
-                chars[start..i].iter().collect::<String>()
-            };
-            let mut text = text;
-            if text.matches('.').count() > 1 {
-                return None;
-            }
-            // Scientific notation (`1.5e3`), except in sympy's LaTeX grammar (`e` is a symbol).
-            if dialect != Dialect::SympyLatex && matches!(chars.get(i), Some('e' | 'E')) {
-                let sign = usize::from(matches!(chars.get(i + 1), Some('+' | '-')));
-                let digits = chars[(i + 1 + sign).min(chars.len())..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_digit())
-                    .count();
-                if digits > 0 {
-                    text.extend(&chars[i..i + 1 + sign + digits]);
-                    i += 1 + sign + digits;
-                }
-            }
-            // sympy's lexer skips spaces (and `\,`, `\!`) inside a number: `1\,000` is 1000.
-            if let (Dialect::SympyLatex, Some(Tok::Num(prev))) = (dialect, out.last_mut()) {
-                prev.push_str(&text);
-                continue;
-            }
-            out.push(Tok::Num(text));
-        } else if dialect == Dialect::SympyExpr && (c.is_ascii_alphabetic() || c == '_') {
-            let start = i;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
-                i += 1;
-            }
-            let name: String = chars[start..i].iter().collect();
-            out.push(match name.as_str() {
-                "pi" => Tok::Num(std::f64::consts::PI.to_string()),
-                "E" => Tok::Num(std::f64::consts::E.to_string()),
-                "oo" => Tok::Cmd("infty".into()),
-                "I" | "S" | "N" | "O" | "Q" => return None,
-                _ if name.len() == 1 => Tok::Var(letter_index(c)),
-                _ => Tok::Var(named_var(&name)),
-            });
-        } else if c.is_ascii_alphabetic() {
-            i += 1;
-            if dialect == Dialect::SympyLatex && chars.get(i) == Some(&'_') {
-                // `x_1`, `x_{12}`: a symbol of its own.
-                let sub_end = if chars.get(i + 1) == Some(&'{') {
-                    (i + 2..chars.len()).find(|&k| chars[k] == '}')? + 1
-                } else {
-                    (i + 2).min(chars.len())
-                };
-                let name: String = chars[i - 1..sub_end].iter().collect();
-                out.push(Tok::Var(named_var(&name)));
-                i = sub_end;
-            } else {
-                out.push(Tok::Var(letter_index(c)));
-            }
-        } else if c == '\\' && dialect != Dialect::SympyExpr {
-            let start = i + 1;
-            i = start;
-            while i < chars.len() && chars[i].is_ascii_alphabetic() {
-                i += 1;
-            }
-            if i == start {
-                // `\!`, `\,`, `\;`, `\ ` are spacing; `\{`, `\\`, ... are not arithmetic.
-                match chars.get(i) {
-                    Some('!' | ',' | ';' | ':' | ' ') => i += 1,
-                    _ if sympy => {
-                        out.push(Tok::Other);
-                        i += 1;
-                    }
-                    _ => return None,
-                }
-                continue;
-            }
-            let name: String = chars[start..i].iter().collect();
-            match name.as_str() {
-                "left" | "right" | "displaystyle" | "big" | "Big" | "bigl" | "bigr" => {}
-                _ => out.push(Tok::Cmd(name)),
-            }
-        } else if dialect == Dialect::SympyExpr && c == '*' && chars.get(i + 1) == Some(&'*') {
-            out.push(Tok::Pow);
-            i += 2;
-        } else if "+-*/()".contains(c) || (dialect != Dialect::SympyExpr && "^{}[]".contains(c)) {
-            out.push(Tok::Sym(c));
-            i += 1;
-        } else if dialect == Dialect::SympyLatex {
-            out.push(if c == '=' { Tok::Sym('=') } else { Tok::Other });
-            i += 1;
-        } else {
-            return None;
-        }
-    }
-    Some(out)
-}
-
-/// sympy's NUMBER token, `DIGIT* (',' DIGIT DIGIT DIGIT)* ('.' DIGIT+)?` (group commas
-/// dropped); a second `.` is left for the next token, where it ends the expression.
-fn sympy_number(chars: &[char], i: &mut usize) -> String {
-    let digit_run = |i: &mut usize, out: &mut String| {
-        while let Some(&c) = chars.get(*i).filter(|c| c.is_ascii_digit()) {
-            out.push(c);
-            *i += 1;
-        }
-    };
-    let mut text = String::new();
-    digit_run(i, &mut text);
-    while chars.get(*i) == Some(&',')
-        && chars.len() >= *i + 4
-        && chars[*i + 1..*i + 4].iter().all(char::is_ascii_digit)
-    {
-        text.extend(&chars[*i + 1..*i + 4]);
-        *i += 4;
-    }
-    if chars.get(*i) == Some(&'.') && chars.get(*i + 1).is_some_and(char::is_ascii_digit) {
-        text.push('.');
-        *i += 1;
-        digit_run(i, &mut text);
-    }
-    text
-}
-
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
     depth: usize,
     dialect: Dialect,
+    /// Tokens replaced by `arg` (which splits `12` of `\frac12`), so that `continuation`
+    /// can undo them without copying the token list.
+    undo: Vec<(usize, Tok)>,
 }
 
 impl Parser {
@@ -228,15 +67,19 @@ impl Parser {
     /// fails is undone and the expression ends before it, as the ANTLR grammar's lookahead
     /// does (`0\cot` parses as `0`, `1+` as `1`); elsewhere the failure propagates.
     fn continuation(&mut self, f: impl FnOnce(&mut Self) -> Option<Expr>) -> Result<Expr, bool> {
-        let saved = (self.dialect == Dialect::SympyLatex).then(|| (self.pos, self.toks.clone()));
-        match (f(self), saved) {
-            (Some(e), _) => Ok(e),
-            (None, Some((pos, toks))) => {
-                self.pos = pos;
-                self.toks = toks;
+        let saved = (self.pos, self.undo.len());
+        match f(self) {
+            Some(e) => Ok(e),
+            None if self.dialect == Dialect::SympyLatex => {
+                while self.undo.len() > saved.1 {
+                    if let Some((at, tok)) = self.undo.pop() {
+                        self.toks[at] = tok;
+                    }
+                }
+                self.pos = saved.0;
                 Err(true)
             }
-            (None, None) => Err(false),
+            None => Err(false),
         }
     }
 
@@ -336,7 +179,8 @@ impl Parser {
                 if rest.is_empty() {
                     self.pos += 1;
                 } else {
-                    self.toks[self.pos] = Tok::Num(rest);
+                    let old = std::mem::replace(&mut self.toks[self.pos], Tok::Num(rest));
+                    self.undo.push((self.pos, old));
                 }
                 Some(Expr::Num(f64::from(first.to_digit(10)?)))
             }
@@ -437,6 +281,7 @@ pub(crate) fn parse_with(s: &str, dialect: Dialect) -> Option<Expr> {
         pos: 0,
         depth: 0,
         dialect,
+        undo: Vec::new(),
     };
     let e = p.expr()?;
     match p.peek() {

@@ -7,6 +7,7 @@
 mod lazy_re;
 mod equiv;
 mod expr;
+mod expr_lex;
 mod expr_parse;
 mod extract;
 mod normalize;
