@@ -6,8 +6,10 @@ prediction texts in the styles models write (TokenSkip's "The final answer is:
 $\\boxed{..}$", "The answer is ..", a plain trailing number, Minerva's "Final Answer"),
 with reformatted equivalents (labelled correct) and near misses (labelled incorrect).
 `correct` is the mathematically right verdict, i.e. what the numeric-v1 grader must say.
-The field `tokenskip` (what TokenSkip's own grader says) is added afterwards by
-scripts/tokenskip_grader_check.py --annotate.
+The fields `tokenskip` and `tokenskip_nolatex` (what TokenSkip's own grader says with and
+without sympy's LaTeX parser) are added afterwards by running
+scripts/tokenskip_grader_check.py --annotate once in each environment; regenerating this
+file drops them, so re-run both (see that script's docstring).
 
 Deterministic: the same data gives the same file. Only short strings are written (the
 last line of a GSM8K solution, never whole records).

@@ -15,6 +15,15 @@ For each case it does what TokenSkip's evaluation.py does:
   correct = False if the prediction is empty, else eval_math({prediction, answer})
 with question = "" (the corpus has none).
 
+A checkout without copying anything into this repository:
+  git clone https://github.com/hemingkx/TokenSkip /tmp/TokenSkip   (or: git -C MIRROR archive
+  HEAD data_processing eval | tar -x -C /tmp/TokenSkip)
+Both environments:
+  python3 -m venv --system-site-packages /tmp/tsvenv
+  /tmp/tsvenv/bin/pip install "antlr4-python3-runtime==4.11.1"      # parse_latex works
+  /tmp/tsvenv/bin/python scripts/tokenskip_grader_check.py /tmp/TokenSkip --annotate
+  python3 scripts/tokenskip_grader_check.py /tmp/TokenSkip --annotate  # with antlr4 4.13
+
 usage: python3 scripts/tokenskip_grader_check.py TOKENSKIP_DIR [CASES] [--annotate]
   --annotate  store TokenSkip's verdict in CASES, as "tokenskip" when sympy's parse_latex
               works and as "tokenskip_nolatex" when it does not; the Rust corpus test then
