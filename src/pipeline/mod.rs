@@ -1,2 +1,4 @@
-//! pipeline (module root: declarations and re-exports only).
+//! Headless jobs: answer checking, training (and, as they land, generate, prune, eval).
+
+pub mod answer;
 pub mod train;
