@@ -37,6 +37,7 @@ pub const FILLER_PHRASES: &[&[&str]] = &[
     &["as", "a", "result"],
     &["note", "that"],
     &["to", "find", "out"],
+    &["step", "by", "step"],
     &["let's"],
     &["basically"],
     &["actually"],

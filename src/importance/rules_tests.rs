@@ -119,6 +119,7 @@ fn math_cot_filler_is_lowest() {
         ("We can see that it is", " see"),
         ("It is basically done", " basically"),
         ("Let’s add them", "Let"),
+        ("Solve it step by step.", " by"),
     ] {
         assert_eq!(score_of(text, piece), FILLER, "{piece:?} in {text:?}");
     }
