@@ -228,7 +228,7 @@ impl Compressor {
             token_rank: token_unit.iter().map(|&u| unit_rank[u as usize]).collect(),
             cum_tokens,
             forced_units,
-            layout: TextLayout::new(text, tokens),
+            layout: TextLayout::new(text, tokens)?,
         })
     }
 

@@ -30,6 +30,8 @@
 //! a close count, not an exact one: the indentation of a dropped line, replaced at the
 //! next join, is not counted.
 
+use crate::importance::{validate_spans, SpanError, TokenSpan};
+
 /// Per-token facts precomputed once so that rendering does no scanning of the text.
 #[derive(Debug, Clone)]
 pub struct TextLayout {
@@ -77,8 +79,9 @@ fn trailing_ws(s: &str) -> (usize, usize) {
 }
 
 impl TextLayout {
-    /// `tokens` must be valid, ordered spans of `text` (the compressor checks).
-    pub fn new(text: &str, tokens: &[crate::importance::TokenSpan]) -> Self {
+    /// Precomputes the layout of `tokens` (checked with `validate_spans`) over `text`.
+    pub fn new(text: &str, tokens: &[TokenSpan]) -> Result<Self, SpanError> {
+        validate_spans(text, tokens)?;
         let mut ws_prefix = Vec::with_capacity(text.len() + 1);
         let mut count = 0u32;
         ws_prefix.push(0);
@@ -121,11 +124,12 @@ impl TextLayout {
                     NO_BREAK
                 });
         }
-        layout
+        Ok(layout)
     }
 
     /// Writes the text of the tokens kept in `mask` into `out` (cleared first) following
     /// the module rules; returns the number of elided kept tokens. O(n + output).
+    /// Tokens past the end of a short mask count as dropped.
     pub fn render_into(&self, mask: &[bool], out: &mut String) -> usize {
         out.clear();
         out.reserve(self.text.len());
@@ -137,8 +141,8 @@ impl TextLayout {
         let mut gap = false; // a dropped token since `prev` (or before the first)
         let mut last_wrote = false; // the last kept token wrote a byte
         let mut stripping = false; // rule 2 applies until the first visible character
-        for (t, &keep) in mask.iter().enumerate().take(self.spans.len()) {
-            if !keep {
+        for t in 0..self.spans.len() {
+            if !mask.get(t).copied().unwrap_or(false) {
                 gap = true;
                 continue;
             }

@@ -19,7 +19,7 @@ fn render_dropping(text: &str, drop: &[&str]) -> Rendered {
 }
 
 fn render(text: &str, tokens: &[TokenSpan], mask: &[bool]) -> Rendered {
-    let layout = TextLayout::new(text, tokens);
+    let layout = TextLayout::new(text, tokens).expect("valid spans");
     let mut out = String::new();
     let elided = layout.render_into(mask, &mut out);
     Rendered { text: out, elided }
@@ -158,6 +158,22 @@ fn crlf_lines_keep_their_breaks() {
     let tokens = toy_tokenize(text);
     let mask: Vec<bool> = tokens.iter().map(|t| t.text(text) != "filler").collect();
     assert_eq!(render(text, &tokens, &mask).text, "A 1\r\nB 2");
+}
+
+#[test]
+fn a_short_mask_drops_the_rest() {
+    let text = "a b c";
+    let tokens = toy_tokenize(text);
+    assert_eq!(render(text, &tokens, &[true]).text, "a");
+}
+
+#[test]
+fn invalid_spans_are_rejected() {
+    let err = TextLayout::new("ab", &[TokenSpan::new(0, 0, 5)]).unwrap_err();
+    assert!(matches!(
+        err,
+        crate::importance::SpanError::OutOfBounds { .. }
+    ));
 }
 
 #[test]
