@@ -223,8 +223,7 @@ fn classify_words(words: &[&str]) -> Vec<WordClass> {
         .collect()
 }
 
-fn lexical_class(word: &str) -> WordClass {
-    let w = word;
+fn lexical_class(w: &str) -> WordClass {
     if NUMBER_WORDS.contains(&w) {
         WordClass::NumberWord
     } else if UNITS.contains(&w) {
