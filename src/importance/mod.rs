@@ -1,1 +1,19 @@
 //! importance (module root: declarations and re-exports only).
+
+pub mod lexicon;
+pub mod projection;
+pub mod rules;
+pub mod scorer;
+pub mod span;
+#[cfg(test)]
+pub(crate) mod testkit;
+pub mod words;
+
+pub use projection::{project_scores, ScoredSpan};
+pub use rules::RulesScorer;
+pub use scorer::{
+    check_input, parse_scorer_spec, ForcePolicy, ForceReason, Importance, ScoreError, Scorer,
+    KNOWN_SCORERS,
+};
+pub use span::{validate_spans, SpanError, TokenSpan};
+pub use words::{map_words, segment_words, Word, WordMap};
