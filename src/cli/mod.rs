@@ -2,6 +2,7 @@
 
 mod bench;
 mod generate;
+mod train;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -26,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Generate a (compressed) chain of thought for a prompt, streaming the text.
     Generate(generate::GenerateArgs),
+    /// Fine-tune a model (LoRA or full) on alpaca-style data, or train one from scratch.
+    Train(train::TrainArgs),
     /// Measure prefill and decode throughput on a model (prints one JSON line).
     #[command(name = "bench-generate")]
     BenchGenerate(bench::BenchArgs),
@@ -75,5 +78,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Generate(a) => generate::run(a),
         Command::BenchGenerate(a) => bench::run(a),
+        Command::Train(a) => train::run(a),
     }
 }
