@@ -46,7 +46,11 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.0)]
     pub lora_dropout: f64,
     /// Comma-separated linear names (default: all seven, as TokenSkip trains).
-    #[arg(long, value_delimiter = ',', default_value = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
+    )]
     pub lora_targets: Vec<String>,
     #[arg(long, default_value_t = 5e-5)]
     pub lr: f64,
@@ -107,7 +111,11 @@ fn load_records(spec: &str) -> anyhow::Result<Vec<Record>> {
         return Ok(s
             .generate()?
             .into_iter()
-            .map(|p| Record { instruction: TOKENSKIP_INSTRUCTION.into(), input: p.question.clone(), output: p.cot.clone() })
+            .map(|p| Record {
+                instruction: TOKENSKIP_INSTRUCTION.into(),
+                input: p.question.clone(),
+                output: p.cot.clone(),
+            })
             .collect());
     }
     Ok(read_records(Path::new(spec))?)
@@ -115,7 +123,10 @@ fn load_records(spec: &str) -> anyhow::Result<Vec<Record>> {
 
 /// Refuses to clobber a directory that holds something other than an earlier run.
 fn prepare_out(out: &Path, resume: bool, overwrite: bool) -> anyhow::Result<()> {
-    let non_empty = out.read_dir().map(|mut d| d.next().is_some()).unwrap_or(false);
+    let non_empty = out
+        .read_dir()
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
     if non_empty && !resume {
         if !overwrite {
             bail!("{} is not empty: pass --resume to continue the run in it, or --overwrite to start over", out.display());
@@ -131,7 +142,10 @@ fn prepare_out(out: &Path, resume: bool, overwrite: bool) -> anyhow::Result<()> 
 
 pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     if a.lora_dropout != 0.0 {
-        bail!("--lora-dropout {}: only 0 is supported (TokenSkip's recipe uses 0)", a.lora_dropout);
+        bail!(
+            "--lora-dropout {}: only 0 is supported (TokenSkip's recipe uses 0)",
+            a.lora_dropout
+        );
     }
     let records = load_records(&a.data)?; // bad data fails here, before anything is written
     prepare_out(&a.out, a.resume, a.overwrite)?;
@@ -139,11 +153,19 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     let full = a.full || a.init.is_some();
     let (mut model, tok, base_name): (Decoder, ChatTokenizer, String) = match &a.init {
         Some(cfg_path) => {
-            let dir = a.tokenizer.as_deref().context("--init needs --tokenizer DIR (tokenizer.json)")?;
+            let dir = a
+                .tokenizer
+                .as_deref()
+                .context("--init needs --tokenizer DIR (tokenizer.json)")?;
             let cfg = ModelConfig::from_file(cfg_path)?;
             let tok = ChatTokenizer::from_dir(dir, &cfg.eos_token_ids)?;
             if tok.inner.get_vocab_size(true) > cfg.vocab_size {
-                bail!("{}: vocab_size {} is smaller than the tokenizer's {}", cfg_path.display(), cfg.vocab_size, tok.inner.get_vocab_size(true));
+                bail!(
+                    "{}: vocab_size {} is smaller than the tokenizer's {}",
+                    cfg_path.display(),
+                    cfg.vocab_size,
+                    tok.inner.get_vocab_size(true)
+                );
             }
             let dev = device::parse_device(&a.model.device)?;
             let weights = init::init_weights(&cfg, a.init_std, a.seed)?;
@@ -167,12 +189,22 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         }
     }
     if skipped > 0 {
-        rep.log("warn", &format!("{skipped} examples skipped: their prompt alone reaches --cutoff-len {cutoff}"));
+        rep.log(
+            "warn",
+            &format!(
+                "{skipped} examples skipped: their prompt alone reaches --cutoff-len {cutoff}"
+            ),
+        );
     }
     if data.is_empty() {
         bail!("no example fits in --cutoff-len {cutoff}");
     }
-    let lora = LoraSpec { r: a.lora_r, alpha: a.lora_alpha, dropout: a.lora_dropout, targets: a.lora_targets.clone() };
+    let lora = LoraSpec {
+        r: a.lora_r,
+        alpha: a.lora_alpha,
+        dropout: a.lora_dropout,
+        targets: a.lora_targets.clone(),
+    };
     let trainable = if full {
         params::full_trainable(&mut model)?
     } else {
@@ -188,14 +220,26 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         warmup_ratio: a.warmup_ratio,
         schedule: a.schedule,
         max_grad_norm: a.max_grad_norm,
-        adamw: AdamWConfig { weight_decay: a.weight_decay, ..Default::default() },
+        adamw: AdamWConfig {
+            weight_decay: a.weight_decay,
+            ..Default::default()
+        },
         seed: a.seed,
         save_steps: a.save_steps,
     };
     let mut h = fnv(serde_json::to_string(&cfg)?.as_bytes(), 0xcbf29ce484222325);
-    h = fnv(format!("{base_name}|{full}|{lora:?}|{cutoff}|{:?}", a.system).as_bytes(), h);
+    h = fnv(
+        format!("{base_name}|{full}|{lora:?}|{cutoff}|{:?}", a.system).as_bytes(),
+        h,
+    );
     for t in &data {
-        h = fnv(&t.ids.iter().flat_map(|i| i.to_le_bytes()).collect::<Vec<_>>(), h);
+        h = fnv(
+            &t.ids
+                .iter()
+                .flat_map(|i| i.to_le_bytes())
+                .collect::<Vec<_>>(),
+            h,
+        );
     }
     let fingerprint = format!("{h:016x}");
     let n_tokens: usize = data.iter().map(|t| t.ids.len()).sum();
@@ -210,7 +254,16 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             a.epochs
         ),
     );
-    let summary = train(&model, &trainable, &data, &cfg, &a.out, &fingerprint, a.resume, &mut rep)?;
+    let summary = train(
+        &model,
+        &trainable,
+        &data,
+        &cfg,
+        &a.out,
+        &fingerprint,
+        a.resume,
+        &mut rep,
+    )?;
     let outputs = if full {
         let dtype = device::parse_dtype(Some(&a.save_dtype), &candle_core::Device::Cpu)?;
         save::save_model(&model, &tok, dtype, &a.out)?;
@@ -219,7 +272,10 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         save::save_adapter(&trainable, &lora, &base_name, &a.out)?;
         vec![a.out.join("adapter_model.safetensors")]
     };
-    save::write_atomic(&a.out.join("train_summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    save::write_atomic(
+        &a.out.join("train_summary.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
     rep.log(
         "info",
         &format!(

@@ -178,7 +178,11 @@ impl ChatTokenizer {
 
     /// Token ids of `text` without BOS (a response continuing a prompt).
     pub fn encode_plain(&self, text: &str) -> Result<Vec<u32>, TokenizerError> {
-        Ok(self.encode_with_offsets(text)?.into_iter().map(|(id, _, _)| id).collect())
+        Ok(self
+            .encode_with_offsets(text)?
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect())
     }
 
     /// The id appended after a training response: the EOS/EOT token's, else the first stop id.

@@ -24,7 +24,13 @@ fn dir_for(out: &Path, step: u64) -> PathBuf {
 }
 
 /// Writes a checkpoint and removes older ones (keeping the newest `keep`).
-pub fn save(out: &Path, t: &Trainable, opt: &AdamW, state: &CheckpointState, keep: usize) -> anyhow::Result<PathBuf> {
+pub fn save(
+    out: &Path,
+    t: &Trainable,
+    opt: &AdamW,
+    state: &CheckpointState,
+    keep: usize,
+) -> anyhow::Result<PathBuf> {
     let tmp = out.join(format!(".checkpoint-{}.tmp", state.step));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp)?;
@@ -39,7 +45,10 @@ pub fn save(out: &Path, t: &Trainable, opt: &AdamW, state: &CheckpointState, kee
     }
     save_tensors(&params, &tmp.join("params.safetensors"))?;
     save_tensors(&moments, &tmp.join("optimizer.safetensors"))?;
-    write_atomic(&tmp.join("state.json"), serde_json::to_string_pretty(state)?.as_bytes())?;
+    write_atomic(
+        &tmp.join("state.json"),
+        serde_json::to_string_pretty(state)?.as_bytes(),
+    )?;
     let dest = dir_for(out, state.step);
     if dest.exists() {
         std::fs::remove_dir_all(&dest)?;
@@ -65,7 +74,10 @@ pub fn list(out: &Path) -> std::io::Result<Vec<(u64, PathBuf)>> {
     for e in std::fs::read_dir(out)? {
         let e = e?;
         let name = e.file_name().to_string_lossy().to_string();
-        if let Some(step) = name.strip_prefix("checkpoint-").and_then(|s| s.parse().ok()) {
+        if let Some(step) = name
+            .strip_prefix("checkpoint-")
+            .and_then(|s| s.parse().ok())
+        {
             if e.path().join("state.json").exists() {
                 v.push((step, e.path()));
             }
@@ -75,11 +87,17 @@ pub fn list(out: &Path) -> std::io::Result<Vec<(u64, PathBuf)>> {
 }
 
 /// Restores the newest checkpoint into `t` and `opt`; `None` when there is none.
-pub fn restore_latest(out: &Path, t: &Trainable, opt: &mut AdamW, fingerprint: &str) -> anyhow::Result<Option<CheckpointState>> {
+pub fn restore_latest(
+    out: &Path,
+    t: &Trainable,
+    opt: &mut AdamW,
+    fingerprint: &str,
+) -> anyhow::Result<Option<CheckpointState>> {
     let Some((_, dir)) = list(out)?.into_iter().max_by_key(|(s, _)| *s) else {
         return Ok(None);
     };
-    let state: CheckpointState = serde_json::from_str(&std::fs::read_to_string(dir.join("state.json"))?)?;
+    let state: CheckpointState =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("state.json"))?)?;
     if state.fingerprint != fingerprint {
         anyhow::bail!(
             "{}: this checkpoint was made with other settings or data (fingerprint {} vs {}); resume with the same command, or start over with --overwrite",
@@ -91,7 +109,9 @@ pub fn restore_latest(out: &Path, t: &Trainable, opt: &mut AdamW, fingerprint: &
     let params = candle_core::safetensors::load(dir.join("params.safetensors"), &Device::Cpu)?;
     let moments = candle_core::safetensors::load(dir.join("optimizer.safetensors"), &Device::Cpu)?;
     let get = |m: &HashMap<String, Tensor>, k: &str| {
-        m.get(k).cloned().ok_or_else(|| anyhow::anyhow!("{}: tensor `{k}` is missing", dir.display()))
+        m.get(k)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("{}: tensor `{k}` is missing", dir.display()))
     };
     for (i, (name, var)) in t.params.iter().enumerate() {
         let dev = var.device();

@@ -35,15 +35,26 @@ pub enum DataError {
     #[error("{file}: {message}")]
     File { file: String, message: String },
     #[error("{file}:{line}: {message}")]
-    Line { file: String, line: usize, message: String },
+    Line {
+        file: String,
+        line: usize,
+        message: String,
+    },
 }
 
-fn field(obj: &serde_json::Map<String, Value>, name: &str, required: bool) -> Result<String, String> {
+fn field(
+    obj: &serde_json::Map<String, Value>,
+    name: &str,
+    required: bool,
+) -> Result<String, String> {
     match obj.get(name) {
         Some(Value::String(s)) => Ok(s.clone()),
         None | Some(Value::Null) if !required => Ok(String::new()),
         None | Some(Value::Null) => Err(format!("field `{name}` is missing")),
-        Some(v) => Err(format!("field `{name}` must be a string, found {}", kind(v))),
+        Some(v) => Err(format!(
+            "field `{name}` must be a string, found {}",
+            kind(v)
+        )),
     }
 }
 
@@ -60,7 +71,9 @@ fn kind(v: &Value) -> &'static str {
 
 fn parse_record(text: &str) -> Result<Record, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    let obj = v.as_object().ok_or_else(|| format!("expected an object, found {}", kind(&v)))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| format!("expected an object, found {}", kind(&v)))?;
     Ok(Record {
         instruction: field(obj, "instruction", false)?,
         input: field(obj, "input", false)?,
@@ -71,7 +84,10 @@ fn parse_record(text: &str) -> Result<Record, String> {
 /// Reads every record, failing on the first bad one (before any training starts).
 pub fn read_records(path: &Path) -> Result<Vec<Record>, DataError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| DataError::File { file: file.clone(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| DataError::File {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
     let line_of = |offset: usize| text[..offset].bytes().filter(|&b| b == b'\n').count() + 1;
     let mut out = Vec::new();
     if text.trim_start().starts_with('[') {
@@ -82,18 +98,29 @@ pub fn read_records(path: &Path) -> Result<Vec<Record>, DataError> {
         })?;
         for raw in items {
             let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-            out.push(parse_record(raw.get()).map_err(|message| DataError::Line { file: file.clone(), line: line_of(offset), message })?);
+            out.push(parse_record(raw.get()).map_err(|message| DataError::Line {
+                file: file.clone(),
+                line: line_of(offset),
+                message,
+            })?);
         }
     } else {
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            out.push(parse_record(line).map_err(|message| DataError::Line { file: file.clone(), line: i + 1, message })?);
+            out.push(parse_record(line).map_err(|message| DataError::Line {
+                file: file.clone(),
+                line: i + 1,
+                message,
+            })?);
         }
     }
     if out.is_empty() {
-        return Err(DataError::File { file, message: "no training records".into() });
+        return Err(DataError::File {
+            file,
+            message: "no training records".into(),
+        });
     }
     Ok(out)
 }
@@ -133,12 +160,17 @@ mod tests {
 
     #[test]
     fn jsonl_errors_name_line_and_field() {
-        let f = write("{\"instruction\":\"i\",\"input\":\"q\",\"output\":\"a\"}\n\n{\"input\":\"q\"}\n");
+        let f = write(
+            "{\"instruction\":\"i\",\"input\":\"q\",\"output\":\"a\"}\n\n{\"input\":\"q\"}\n",
+        );
         let e = read_records(f.path()).unwrap_err().to_string();
         assert!(e.ends_with(":3: field `output` is missing"), "{e}");
         let f = write("{\"output\": 5}\n");
         let e = read_records(f.path()).unwrap_err().to_string();
-        assert!(e.ends_with(":1: field `output` must be a string, found a number"), "{e}");
+        assert!(
+            e.ends_with(":1: field `output` must be a string, found a number"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -14,14 +14,23 @@ pub fn init_weights(cfg: &ModelConfig, std: f64, seed: u64) -> Result<MapSource>
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let normal = Normal::new(0.0f32, std as f32).map_err(candle_core::Error::wrap)?;
     let mut tensors = HashMap::new();
-    let mut matrix = |name: String, rows: usize, cols: usize, rng: &mut rand_chacha::ChaCha8Rng| -> Result<()> {
-        let v: Vec<f32> = (0..rows * cols).map(|_| normal.sample(rng)).collect();
-        tensors.insert(name, Tensor::from_vec(v, (rows, cols), &Device::Cpu)?);
-        Ok(())
-    };
+    let mut matrix =
+        |name: String, rows: usize, cols: usize, rng: &mut rand_chacha::ChaCha8Rng| -> Result<()> {
+            let v: Vec<f32> = (0..rows * cols).map(|_| normal.sample(rng)).collect();
+            tensors.insert(name, Tensor::from_vec(v, (rows, cols), &Device::Cpu)?);
+            Ok(())
+        };
     let (h, im) = (cfg.hidden_size, cfg.intermediate_size);
-    let (q, kv) = (cfg.num_attention_heads * cfg.head_dim, cfg.num_key_value_heads * cfg.head_dim);
-    matrix("model.embed_tokens.weight".into(), cfg.vocab_size, h, &mut rng)?;
+    let (q, kv) = (
+        cfg.num_attention_heads * cfg.head_dim,
+        cfg.num_key_value_heads * cfg.head_dim,
+    );
+    matrix(
+        "model.embed_tokens.weight".into(),
+        cfg.vocab_size,
+        h,
+        &mut rng,
+    )?;
     for i in 0..cfg.num_hidden_layers {
         let p = format!("model.layers.{i}");
         for (name, rows, cols) in [
@@ -57,5 +66,8 @@ pub fn init_weights(cfg: &ModelConfig, std: f64, seed: u64) -> Result<MapSource>
         }
     }
     tensors.insert("model.norm.weight".into(), ones(h)?);
-    Ok(MapSource { tensors, desc: "fresh initialisation".into() })
+    Ok(MapSource {
+        tensors,
+        desc: "fresh initialisation".into(),
+    })
 }

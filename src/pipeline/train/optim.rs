@@ -15,7 +15,12 @@ pub struct AdamWConfig {
 
 impl Default for AdamWConfig {
     fn default() -> Self {
-        AdamWConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
+        AdamWConfig {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        }
     }
 }
 
@@ -70,7 +75,11 @@ impl AdamW {
 pub fn clip_grad_norm(grads: &mut [Tensor], max_norm: f64) -> Result<f64> {
     let mut total = 0f64;
     for g in grads.iter() {
-        total += g.sqr()?.sum_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+        total += g
+            .sqr()?
+            .sum_all()?
+            .to_dtype(candle_core::DType::F64)?
+            .to_scalar::<f64>()?;
     }
     let norm = total.sqrt();
     if max_norm > 0.0 {
@@ -97,7 +106,12 @@ mod tests {
         let g = Tensor::new(&[0.5f32, -0.1, 0.0], &Device::Cpu).unwrap();
         opt.step(&[p.clone()], &[g], 0.1).unwrap();
         let got = p.as_tensor().to_vec1::<f32>().unwrap();
-        assert!((got[0] - 0.9).abs() < 1e-5 && (got[1] + 1.9).abs() < 1e-5 && (got[2] - 3.0).abs() < 1e-6, "{got:?}");
+        assert!(
+            (got[0] - 0.9).abs() < 1e-5
+                && (got[1] + 1.9).abs() < 1e-5
+                && (got[2] - 3.0).abs() < 1e-6,
+            "{got:?}"
+        );
     }
 
     #[test]

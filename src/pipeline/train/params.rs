@@ -55,7 +55,10 @@ fn var_of(t: &Tensor) -> Result<Var> {
 pub fn add_lora(model: &mut Decoder, spec: &LoraSpec, seed: u64) -> Result<()> {
     for t in &spec.targets {
         if !LINEAR_NAMES.contains(&t.as_str()) {
-            candle_core::bail!("unknown LoRA target `{t}` (known: {})", LINEAR_NAMES.join(", "));
+            candle_core::bail!(
+                "unknown LoRA target `{t}` (known: {})",
+                LINEAR_NAMES.join(", ")
+            );
         }
     }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -69,7 +72,9 @@ pub fn add_lora(model: &mut Decoder, spec: &LoraSpec, seed: u64) -> Result<()> {
             }
             let (out, inp) = (lin.out_features(), lin.in_features());
             let bound = 1.0 / (inp as f64).sqrt();
-            let a: Vec<f32> = (0..spec.r * inp).map(|_| rng.random_range(-bound..bound) as f32).collect();
+            let a: Vec<f32> = (0..spec.r * inp)
+                .map(|_| rng.random_range(-bound..bound) as f32)
+                .collect();
             lin.lora = Some(Lora {
                 a: Tensor::from_vec(a, (spec.r, inp), &dev)?,
                 b: Tensor::zeros((out, spec.r), DType::F32, &dev)?,
@@ -100,7 +105,10 @@ pub fn lora_trainable(model: &mut Decoder, spec: LoraSpec) -> Result<Trainable> 
     if params.is_empty() {
         candle_core::bail!("no LoRA modules to train");
     }
-    Ok(Trainable { params, lora: Some(spec) })
+    Ok(Trainable {
+        params,
+        lora: Some(spec),
+    })
 }
 
 /// Makes every weight of `model` trainable (tied embeddings stay one variable).

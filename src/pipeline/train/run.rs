@@ -59,7 +59,9 @@ pub fn plan(n_examples: usize, cfg: &TrainConfig) -> Vec<Vec<usize>> {
     let mut epoch = 0u64;
     while out.len() < total_micro {
         let mut idx: Vec<usize> = (0..n_examples).collect();
-        idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_add(epoch)));
+        idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(
+            cfg.seed.wrapping_add(epoch),
+        ));
         for chunk in idx.chunks(cfg.micro_batch.max(1)) {
             if out.len() < total_micro {
                 out.push(chunk.to_vec());
@@ -71,13 +73,25 @@ pub fn plan(n_examples: usize, cfg: &TrainConfig) -> Vec<Vec<usize>> {
 }
 
 /// Sum of token cross-entropies of one micro-batch (right-padded), as a differentiable scalar.
-pub fn micro_batch_loss(model: &Decoder, batch: &[&Tokenized]) -> candle_core::Result<(Tensor, usize)> {
+pub fn micro_batch_loss(
+    model: &Decoder,
+    batch: &[&Tokenized],
+) -> candle_core::Result<(Tensor, usize)> {
     let dev = model.device();
     let width = batch.iter().map(|t| t.ids.len()).max().unwrap_or(0);
-    let (mut ids, mut mask, mut rows, mut targets) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut ids, mut mask, mut rows, mut targets) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (r, t) in batch.iter().enumerate() {
-        ids.extend(t.ids.iter().copied().chain(std::iter::repeat_n(0, width - t.ids.len())));
-        mask.extend(std::iter::repeat_n(1u8, t.ids.len()).chain(std::iter::repeat_n(0, width - t.ids.len())));
+        ids.extend(
+            t.ids
+                .iter()
+                .copied()
+                .chain(std::iter::repeat_n(0, width - t.ids.len())),
+        );
+        mask.extend(
+            std::iter::repeat_n(1u8, t.ids.len())
+                .chain(std::iter::repeat_n(0, width - t.ids.len())),
+        );
         // The logits at position p predict token p + 1: response tokens from prompt_len on.
         for p in t.prompt_len.saturating_sub(1)..t.ids.len() - 1 {
             rows.push((r * width + p) as u32);
@@ -87,13 +101,86 @@ pub fn micro_batch_loss(model: &Decoder, batch: &[&Tokenized]) -> candle_core::R
     let b = batch.len();
     let input = Tensor::from_vec(ids, (b, width), dev)?;
     let key_mask = Tensor::from_vec(mask, (b, width), dev)?;
-    let args = ForwardArgs { key_mask: Some(&key_mask), logits: Logits::All, ..Default::default() };
+    let args = ForwardArgs {
+        key_mask: Some(&key_mask),
+        logits: Logits::All,
+        ..Default::default()
+    };
     let logits = model.forward(&input, None, &args)?.logits;
-    let logits = logits.reshape((b * width, ()))?.index_select(&Tensor::new(rows.as_slice(), dev)?, 0)?;
+    let logits = logits
+        .reshape((b * width, ()))?
+        .index_select(&Tensor::new(rows.as_slice(), dev)?, 0)?;
     let logp = candle_nn::ops::log_softmax(&logits.to_dtype(DType::F32)?, D::Minus1)?;
     let n = targets.len();
     let picked = logp.gather(&Tensor::new(targets.as_slice(), dev)?.unsqueeze(1)?, 1)?;
     Ok((picked.sum_all()?.neg()?, n))
+}
+
+/// What one optimizer step did.
+#[derive(Debug, Clone, Copy)]
+pub struct StepStats {
+    /// Mean token loss over the step's micro-batches, before the update.
+    pub loss: f64,
+    /// Global gradient norm before clipping.
+    pub grad_norm: f64,
+    pub labels: usize,
+    pub tokens: u64,
+}
+
+/// Why a step did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error("non-finite loss {0}")]
+    NonFinite(f64),
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+/// One optimizer step over `window` (the micro-batches of one gradient-accumulation cycle):
+/// loss = sum of token losses / total labelled tokens, each micro-batch backpropagating its
+/// share; then global-norm clipping and AdamW at `lr`. Nothing is updated on a NaN/inf loss.
+pub fn optimizer_step(
+    model: &Decoder,
+    vars: &[candle_core::Var],
+    opt: &mut AdamW,
+    window: &[Vec<&Tokenized>],
+    lr: f64,
+    max_grad_norm: f64,
+) -> Result<StepStats, StepError> {
+    let labels: usize = window.iter().flatten().map(|t| t.n_labels()).sum();
+    let mut grads: Vec<Option<Tensor>> = vec![None; vars.len()];
+    let (mut loss_sum, mut tokens) = (0f64, 0u64);
+    for batch in window {
+        let (loss, _) = micro_batch_loss(model, batch)?;
+        loss_sum += loss.to_scalar::<f32>()? as f64;
+        let store = (loss / labels.max(1) as f64)?.backward()?;
+        for (g, v) in grads.iter_mut().zip(vars) {
+            if let Some(new) = store.get(v.as_tensor()) {
+                *g = Some(match g.take() {
+                    Some(acc) => (acc + new)?,
+                    None => new.clone(),
+                });
+            }
+        }
+        tokens += batch.iter().map(|b| b.ids.len() as u64).sum::<u64>();
+    }
+    let loss = loss_sum / labels.max(1) as f64;
+    if !loss.is_finite() {
+        return Err(StepError::NonFinite(loss));
+    }
+    let mut grads: Vec<Tensor> = grads
+        .into_iter()
+        .zip(vars)
+        .map(|(g, v)| g.map_or_else(|| v.as_tensor().zeros_like(), Ok))
+        .collect::<candle_core::Result<_>>()?;
+    let grad_norm = clip_grad_norm(&mut grads, max_grad_norm)?;
+    opt.step(vars, &grads, lr)?;
+    Ok(StepStats {
+        loss,
+        grad_norm,
+        labels,
+        tokens,
+    })
 }
 
 /// What a finished (or resumed-and-finished) run reports.
@@ -131,55 +218,47 @@ pub fn train(
     let mut resumed_from = None;
     if resume {
         if let Some(s) = checkpoint::restore_latest(out, t, &mut opt, fingerprint)? {
-            rep.log("info", &format!("resuming from checkpoint-{} (loss {:.4})", s.step, s.last_loss));
+            rep.log(
+                "info",
+                &format!(
+                    "resuming from checkpoint-{} (loss {:.4})",
+                    s.step, s.last_loss
+                ),
+            );
             start = s.step;
             resumed_from = Some(s.step);
         }
     }
     let log_path = out.join("trainer_log.jsonl");
     truncate_log(&log_path, start)?;
-    let mut log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path)?;
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)?;
     rep.start(total);
     let started = Instant::now();
     let (mut tokens_seen, mut last_loss, mut last_good) = (0u64, f64::NAN, start);
     for step in start..total {
-        let window = &micro[(step as usize) * accum..((step as usize + 1) * accum).min(micro.len())];
-        let labels: usize = window.iter().flat_map(|mb| mb.iter()).map(|&i| data[i].n_labels()).sum();
-        let mut grads: Vec<Option<Tensor>> = vec![None; vars.len()];
-        let mut loss_sum = 0f64;
-        for mb in window {
-            let batch: Vec<&Tokenized> = mb.iter().map(|&i| &data[i]).collect();
-            let (loss, _) = micro_batch_loss(model, &batch)?;
-            loss_sum += loss.to_scalar::<f32>()? as f64;
-            let store = (loss / labels.max(1) as f64)?.backward()?;
-            for (g, v) in grads.iter_mut().zip(&vars) {
-                if let Some(new) = store.get(v.as_tensor()) {
-                    *g = Some(match g.take() {
-                        Some(acc) => (acc + new)?,
-                        None => new.clone(),
-                    });
-                }
-            }
-            tokens_seen += batch.iter().map(|b| b.ids.len() as u64).sum::<u64>();
-        }
-        let loss = loss_sum / labels.max(1) as f64;
-        if !loss.is_finite() {
-            let msg = format!(
-                "loss is {loss} at step {}; stopped without saving it. The last good state is checkpoint-{last_good} in {} (resume with --resume, perhaps with a lower --lr)",
-                step + 1,
-                out.display()
-            );
-            rep.error(&msg);
-            anyhow::bail!(msg);
-        }
-        let mut grads: Vec<Tensor> = grads
-            .into_iter()
-            .zip(&vars)
-            .map(|(g, v)| g.map_or_else(|| v.as_tensor().zeros_like(), Ok))
-            .collect::<candle_core::Result<_>>()?;
-        let norm = clip_grad_norm(&mut grads, cfg.max_grad_norm)?;
+        let window: Vec<Vec<&Tokenized>> = micro
+            [(step as usize) * accum..((step as usize + 1) * accum).min(micro.len())]
+            .iter()
+            .map(|mb| mb.iter().map(|&i| &data[i]).collect())
+            .collect();
         let lr = lr_at(cfg.schedule, cfg.lr, step, warmup, total);
-        opt.step(&vars, &grads, lr)?;
+        let st = match optimizer_step(model, &vars, &mut opt, &window, lr, cfg.max_grad_norm) {
+            Err(StepError::NonFinite(loss)) => {
+                let msg = format!(
+                    "loss is {loss} at step {}; stopped without saving it. The last good state is checkpoint-{last_good} in {} (resume with --resume, perhaps with a lower --lr)",
+                    step + 1,
+                    out.display()
+                );
+                rep.error(&msg);
+                anyhow::bail!(msg);
+            }
+            r => r?,
+        };
+        tokens_seen += st.tokens;
+        let (loss, norm, labels) = (st.loss, st.grad_norm, st.labels);
         last_loss = loss;
         let line = serde_json::json!({"step": step + 1, "loss": loss, "lr": lr, "grad_norm": norm, "labels": labels});
         use std::io::Write;
@@ -189,11 +268,19 @@ pub fn train(
         let metrics = BTreeMap::from([
             ("loss".to_string(), loss),
             ("lr".to_string(), lr),
-            ("tokens_per_s".to_string(), tokens_seen as f64 / secs.max(1e-9)),
+            (
+                "tokens_per_s".to_string(),
+                tokens_seen as f64 / secs.max(1e-9),
+            ),
         ]);
         rep.progress(done, total, metrics);
         if (cfg.save_steps > 0 && done % cfg.save_steps == 0) || done == total {
-            let state = CheckpointState { step: done, total_steps: total, fingerprint: fingerprint.to_string(), last_loss: loss };
+            let state = CheckpointState {
+                step: done,
+                total_steps: total,
+                fingerprint: fingerprint.to_string(),
+                last_loss: loss,
+            };
             log.sync_data()?;
             checkpoint::save(out, t, &opt, &state, 2)?;
             last_good = done;
@@ -236,7 +323,11 @@ mod tests {
 
     #[test]
     fn plan_covers_every_example_each_epoch_in_seeded_order() {
-        let cfg = TrainConfig { micro_batch: 2, epochs: 2.0, ..Default::default() };
+        let cfg = TrainConfig {
+            micro_batch: 2,
+            epochs: 2.0,
+            ..Default::default()
+        };
         let p = plan(5, &cfg);
         assert_eq!(p.len(), 6);
         let mut first: Vec<usize> = p[..3].concat();

@@ -65,14 +65,23 @@ pub fn save_adapter(t: &Trainable, spec: &LoraSpec, base: &str, dir: &Path) -> a
 }
 
 /// Every weight of `model` in HF names (LoRA deltas must be merged first).
-pub fn model_tensors(model: &Decoder, dtype: DType) -> candle_core::Result<HashMap<String, Tensor>> {
+pub fn model_tensors(
+    model: &Decoder,
+    dtype: DType,
+) -> candle_core::Result<HashMap<String, Tensor>> {
     let mut out = HashMap::new();
     let cast = |t: &Tensor| t.to_dtype(dtype);
     out.insert("model.embed_tokens.weight".into(), cast(&model.embed)?);
     for (i, block) in model.blocks.clone().iter_mut().enumerate() {
         let p = format!("model.layers.{i}");
-        out.insert(format!("{p}.input_layernorm.weight"), cast(&block.input_norm)?);
-        out.insert(format!("{p}.post_attention_layernorm.weight"), cast(&block.post_norm)?);
+        out.insert(
+            format!("{p}.input_layernorm.weight"),
+            cast(&block.input_norm)?,
+        );
+        out.insert(
+            format!("{p}.post_attention_layernorm.weight"),
+            cast(&block.post_norm)?,
+        );
         for (name, lin) in block.linears_mut() {
             lin.merge()?;
             out.insert(format!("{p}.{name}.weight"), cast(&lin.weight)?);
@@ -89,9 +98,17 @@ pub fn model_tensors(model: &Decoder, dtype: DType) -> candle_core::Result<HashM
 }
 
 /// Saves a whole model in HF layout: `config.json`, `model.safetensors`, tokenizer files.
-pub fn save_model(model: &Decoder, tok: &ChatTokenizer, dtype: DType, dir: &Path) -> anyhow::Result<()> {
+pub fn save_model(
+    model: &Decoder,
+    tok: &ChatTokenizer,
+    dtype: DType,
+    dir: &Path,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
-    save_tensors(&model_tensors(model, dtype)?, &dir.join("model.safetensors"))?;
+    save_tensors(
+        &model_tensors(model, dtype)?,
+        &dir.join("model.safetensors"),
+    )?;
     let mut cfg: ModelConfig = model.cfg.clone();
     cfg.saved_dtype = Some(
         match dtype {
@@ -101,13 +118,19 @@ pub fn save_model(model: &Decoder, tok: &ChatTokenizer, dtype: DType, dir: &Path
         }
         .into(),
     );
-    write_atomic(&dir.join("config.json"), serde_json::to_string_pretty(&cfg.to_json())?.as_bytes())?;
+    write_atomic(
+        &dir.join("config.json"),
+        serde_json::to_string_pretty(&cfg.to_json())?.as_bytes(),
+    )?;
     save_tokenizer(tok, dir)
 }
 
 /// Writes `tokenizer.json` and a `tokenizer_config.json` with the special tokens and template.
 pub fn save_tokenizer(tok: &ChatTokenizer, dir: &Path) -> anyhow::Result<()> {
-    let json = tok.inner.to_string(true).map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
+    let json = tok
+        .inner
+        .to_string(true)
+        .map_err(|e| anyhow::anyhow!("tokenizer: {e}"))?;
     write_atomic(&dir.join("tokenizer.json"), json.as_bytes())?;
     let cfg = serde_json::json!({
         "tokenizer_class": "PreTrainedTokenizerFast",
@@ -116,6 +139,9 @@ pub fn save_tokenizer(tok: &ChatTokenizer, dir: &Path) -> anyhow::Result<()> {
         "add_bos_token": tok.add_bos,
         "chat_template": tok.chat_template,
     });
-    write_atomic(&dir.join("tokenizer_config.json"), serde_json::to_string_pretty(&cfg)?.as_bytes())?;
+    write_atomic(
+        &dir.join("tokenizer_config.json"),
+        serde_json::to_string_pretty(&cfg)?.as_bytes(),
+    )?;
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Learning-rate schedules, as transformers defines them (`get_*_schedule_with_warmup`).
 
 /// The shape of the learning-rate curve after warmup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Schedule {
     Cosine,
@@ -36,8 +38,15 @@ mod tests {
     fn cosine_with_warmup_matches_transformers() {
         // get_cosine_schedule_with_warmup(num_warmup_steps=1, num_training_steps=3), lr 5e-3:
         // steps 0, 1, 2 use 0, 5e-3, 2.5e-3.
-        let lrs: Vec<f64> = (0..3).map(|s| lr_at(Schedule::Cosine, 5e-3, s, 1, 3)).collect();
-        assert!((lrs[0]).abs() < 1e-12 && (lrs[1] - 5e-3).abs() < 1e-12 && (lrs[2] - 2.5e-3).abs() < 1e-12, "{lrs:?}");
+        let lrs: Vec<f64> = (0..3)
+            .map(|s| lr_at(Schedule::Cosine, 5e-3, s, 1, 3))
+            .collect();
+        assert!(
+            (lrs[0]).abs() < 1e-12
+                && (lrs[1] - 5e-3).abs() < 1e-12
+                && (lrs[2] - 2.5e-3).abs() < 1e-12,
+            "{lrs:?}"
+        );
         assert_eq!(warmup_steps(0.1, 95), 10);
     }
 }
