@@ -10,7 +10,7 @@ use tokenskip_studio::model::{self, device, LoadOptions, LoadedModel, ModelSpec}
 
 /// TokenSkip Studio: a terminal workbench for controllable chain-of-thought compression.
 #[derive(Debug, Parser)]
-#[command(name = "tokenskip-studio", version, about, long_about = None, arg_required_else_help = true)]
+#[command(name = "tokenskip-studio", version, about, long_about = None, arg_required_else_help = true, args_override_self = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

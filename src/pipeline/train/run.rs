@@ -236,6 +236,8 @@ pub fn train(
         .append(true)
         .open(&log_path)?;
     rep.start(total);
+    // Test hook: SIGKILL ourselves after this step, to test that --resume loses nothing.
+    let kill_after: Option<u64> = std::env::var("TOKENSKIP_FAULT_KILL_AFTER_STEP").ok().and_then(|v| v.parse().ok());
     let started = Instant::now();
     let (mut tokens_seen, mut last_loss, mut last_good) = (0u64, f64::NAN, start);
     for step in start..total {
@@ -284,6 +286,14 @@ pub fn train(
             log.sync_data()?;
             checkpoint::save(out, t, &opt, &state, 2)?;
             last_good = done;
+        }
+        if kill_after == Some(done) {
+            log.sync_data()?;
+            #[cfg(unix)]
+            // SAFETY: sending a signal to our own process.
+            unsafe {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
         }
     }
     let seconds = started.elapsed().as_secs_f64();
