@@ -2,6 +2,7 @@
 
 mod bench;
 mod generate;
+mod merge;
 mod train;
 
 use clap::{Args, Parser, Subcommand};
@@ -29,6 +30,8 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Fine-tune a model (LoRA or full) on alpaca-style data, or train one from scratch.
     Train(train::TrainArgs),
+    /// Fold a LoRA adapter into its base model and save the result in HF layout.
+    Merge(merge::MergeArgs),
     /// Measure prefill and decode throughput on a model (prints one JSON line).
     #[command(name = "bench-generate")]
     BenchGenerate(bench::BenchArgs),
@@ -79,5 +82,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(a) => generate::run(a),
         Command::BenchGenerate(a) => bench::run(a),
         Command::Train(a) => train::run(a),
+        Command::Merge(a) => merge::run(a),
     }
 }

@@ -13,7 +13,7 @@ use tokenskip_studio::pipeline::train::optim::AdamWConfig;
 use tokenskip_studio::pipeline::train::params::{self, LoraSpec};
 use tokenskip_studio::pipeline::train::run::{train, TrainConfig};
 use tokenskip_studio::pipeline::train::schedule::Schedule;
-use tokenskip_studio::pipeline::train::{init, save};
+use tokenskip_studio::pipeline::train::{export, init, save};
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -91,6 +91,10 @@ pub struct TrainArgs {
     /// System message for the chat template.
     #[arg(long)]
     pub system: Option<String>,
+    /// Write the equivalent LLaMA-Factory recipe (YAML, DeepSpeed ZeRO-2 config,
+    /// dataset_info.json, the data) into DIR instead of training here.
+    #[arg(long, value_name = "DIR")]
+    pub export_llamafactory: Option<PathBuf>,
     /// dtype of a saved full model (f32, f16, bf16).
     #[arg(long, default_value = "f32")]
     pub save_dtype: String,
@@ -148,6 +152,9 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         );
     }
     let records = load_records(&a.data)?; // bad data fails here, before anything is written
+    if let Some(dir) = &a.export_llamafactory {
+        return export_recipe(&a, dir);
+    }
     prepare_out(&a.out, a.resume, a.overwrite)?;
     let mut rep = Reporter::new(a.progress, "train");
     let full = a.full || a.init.is_some();
@@ -287,5 +294,64 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         ),
     );
     rep.done(outputs.iter().map(|p| p.display().to_string()).collect());
+    Ok(())
+}
+
+fn train_config(a: &TrainArgs) -> TrainConfig {
+    TrainConfig {
+        lr: a.lr,
+        epochs: a.epochs,
+        max_steps: a.max_steps,
+        micro_batch: a.batch_size.max(1),
+        grad_accum: a.grad_accum.max(1),
+        warmup_ratio: a.warmup_ratio,
+        schedule: a.schedule,
+        max_grad_norm: a.max_grad_norm,
+        adamw: AdamWConfig {
+            weight_decay: a.weight_decay,
+            ..Default::default()
+        },
+        seed: a.seed,
+        save_steps: a.save_steps,
+    }
+}
+
+/// `--export-llamafactory`: the recipe for LLaMA-Factory, reading the architecture from the
+/// model's config (no weights are loaded).
+fn export_recipe(a: &TrainArgs, dir: &Path) -> anyhow::Result<()> {
+    let data = Path::new(&a.data);
+    if !data.is_file() {
+        bail!(
+            "--export-llamafactory needs --data to be a JSON/JSONL file, not `{}`",
+            a.data
+        );
+    }
+    let arch = match (
+        &a.init,
+        a.model.model.parse::<tokenskip_studio::model::ModelSpec>(),
+    ) {
+        (Some(cfg), _) => ModelConfig::from_file(cfg)?.arch,
+        (None, Ok(tokenskip_studio::model::ModelSpec::Dir(d))) => {
+            ModelConfig::from_file(&d.join("config.json"))?.arch
+        }
+        (None, _) if a.model.model.to_lowercase().contains("llama") => {
+            tokenskip_studio::model::Arch::Llama
+        }
+        _ => tokenskip_studio::model::Arch::Qwen2,
+    };
+    let cfg = train_config(a);
+    let full = a.full || a.init.is_some();
+    let recipe = export::Recipe {
+        model: &a.model.model,
+        arch,
+        data,
+        cfg: &cfg,
+        lora: (!full).then_some((a.lora_r, a.lora_alpha, a.lora_dropout)),
+        cutoff_len: a.cutoff_len,
+    };
+    let files = export::export(&recipe, dir)?;
+    for f in &files {
+        println!("{}", f.display());
+    }
     Ok(())
 }

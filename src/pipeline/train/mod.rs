@@ -2,6 +2,7 @@
 
 pub mod checkpoint;
 pub mod data;
+pub mod export;
 pub mod init;
 pub mod optim;
 pub mod params;

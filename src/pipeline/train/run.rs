@@ -237,7 +237,9 @@ pub fn train(
         .open(&log_path)?;
     rep.start(total);
     // Test hook: SIGKILL ourselves after this step, to test that --resume loses nothing.
-    let kill_after: Option<u64> = std::env::var("TOKENSKIP_FAULT_KILL_AFTER_STEP").ok().and_then(|v| v.parse().ok());
+    let kill_after: Option<u64> = std::env::var("TOKENSKIP_FAULT_KILL_AFTER_STEP")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let started = Instant::now();
     let (mut tokens_seen, mut last_loss, mut last_good) = (0u64, f64::NAN, start);
     for step in start..total {
