@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch. The only place that prints for humans.
 
 mod bench;
+mod eval;
 mod generate;
 mod merge;
 mod train;
@@ -30,6 +31,11 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Fine-tune a model (LoRA or full) on alpaca-style data, or train one from scratch.
     Train(train::TrainArgs),
+    /// Evaluate accuracy, CoT length, ActRatio and latency per gamma (with baselines).
+    Eval(eval::EvalArgs),
+    /// Compare two eval summary.json files.
+    #[command(name = "eval-compare")]
+    EvalCompare(eval::CompareArgs),
     /// Fold a LoRA adapter into its base model and save the result in HF layout.
     Merge(merge::MergeArgs),
     /// Measure prefill and decode throughput on a model (prints one JSON line).
@@ -83,5 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchGenerate(a) => bench::run(a),
         Command::Train(a) => train::run(a),
         Command::Merge(a) => merge::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::EvalCompare(a) => eval::compare(a),
     }
 }

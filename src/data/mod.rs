@@ -2,5 +2,6 @@
 
 pub mod bpe;
 pub mod cot_stats;
+pub mod datasets;
 pub mod example;
 pub mod synthetic;

@@ -1,4 +1,5 @@
 //! Headless jobs: answer checking, training (and, as they land, generate, prune, eval).
 
 pub mod answer;
+pub mod eval;
 pub mod train;

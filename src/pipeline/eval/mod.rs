@@ -1,0 +1,5 @@
+//! Evaluation runs: accuracy, CoT length, ActRatio and latency per gamma and method.
+
+pub mod chart;
+pub mod run;
+pub mod summary;
