@@ -12,8 +12,29 @@ pub struct GenerateArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     /// The question. It is wrapped in TokenSkip's format and the model's chat template.
-    #[arg(long, short)]
-    pub prompt: String,
+    #[arg(long, short, required_unless_present = "dataset")]
+    pub prompt: Option<String>,
+    /// Instead of one prompt: the model's own CoT for every question of a dataset
+    /// (gsm8k:PATH, math:PATH, jsonl:PATH, synthetic[:N]), written to OUT/cots.jsonl.
+    #[arg(long, value_name = "D", conflicts_with = "prompt", requires = "out")]
+    pub dataset: Option<String>,
+    /// Output directory for --dataset.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<std::path::PathBuf>,
+    /// With --dataset: continue a killed run (skip questions already in cots.jsonl).
+    #[arg(long)]
+    pub resume: bool,
+    /// With --dataset: only the first N questions.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// With --dataset: prompts decoded together.
+    #[arg(long, default_value_t = 8)]
+    pub batch_size: usize,
+    /// With --dataset: how answers are checked.
+    #[arg(long, default_value = "tokenskip-v1")]
+    pub grader: String,
+    #[arg(long, value_enum, default_value_t = tokenskip_studio::jobs::progress::ProgressMode::Human)]
+    pub progress: tokenskip_studio::jobs::progress::ProgressMode,
     /// Target CoT ratio gamma in (0, 1]; below 1.0 the prompt carries `<eos>gamma<eos>`, as
     /// TokenSkip-trained adapters expect.
     #[arg(long, short, default_value_t = 1.0, value_name = "G")]
@@ -63,16 +84,20 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
     if a.temperature < 0.0 {
         bail!("--temperature {} is negative", a.temperature);
     }
+    if let Some(d) = &a.dataset {
+        return run_dataset(&a, d);
+    }
+    let text = a.prompt.clone().unwrap_or_default();
     let m = a.model.load()?;
     let prompt = if a.raw {
-        a.prompt.clone()
+        text.clone()
     } else {
         let fmt = PromptFormat {
             separator: a.separator.clone(),
             system: a.system.clone(),
             ..Default::default()
         };
-        m.tokenizer.tokenskip_prompt(&a.prompt, gamma, &fmt)?
+        m.tokenizer.tokenskip_prompt(&text, gamma, &fmt)?
     };
     let ids = m.tokenizer.encode(&prompt)?;
     let params = GenerateParams {
@@ -135,5 +160,61 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
             g.stop
         );
     }
+    Ok(())
+}
+
+/// `generate --dataset D --out DIR`: TokenSkip step 1, the model's own CoTs.
+fn run_dataset(a: &GenerateArgs, spec: &str) -> anyhow::Result<()> {
+    use tokenskip_studio::data::datasets::{self, JsonlFields};
+    let grader: tokenskip_studio::pipeline::answer::GraderStrategy = a.grader.parse()?;
+    let (kind, mut examples) = datasets::load(spec, &JsonlFields::default())?;
+    if let Some(n) = a.limit {
+        examples.truncate(n);
+    }
+    let out = a.out.clone().context("--dataset needs --out DIR")?;
+    let file = out.join("cots.jsonl");
+    if file.exists() && !a.resume {
+        bail!(
+            "{} exists: pass --resume to continue that run, or choose another --out",
+            file.display()
+        );
+    }
+    std::fs::create_dir_all(&out)?;
+    tokenskip_studio::jobs::cancel::install();
+    let m = a.model.load()?;
+    let fmt = PromptFormat {
+        separator: a.separator.clone(),
+        system: a.system.clone(),
+        ..Default::default()
+    };
+    let max_new = if a.max_new_tokens == 512 {
+        kind.default_max_new_tokens()
+    } else {
+        a.max_new_tokens
+    };
+    let mut rep = tokenskip_studio::jobs::progress::Reporter::new(a.progress, "generate");
+    let cots = tokenskip_studio::pipeline::collect::collect(
+        &m.decoder,
+        &m.tokenizer,
+        &examples,
+        &fmt,
+        max_new,
+        a.batch_size,
+        grader,
+        &file,
+        &mut rep,
+    )?;
+    let correct = cots.iter().filter(|c| c.correct).count();
+    rep.log(
+        "info",
+        &format!(
+            "{} CoTs, {} correct ({:.1}%), in {}",
+            cots.len(),
+            correct,
+            100.0 * correct as f64 / cots.len().max(1) as f64,
+            file.display()
+        ),
+    );
+    rep.done(vec![file.display().to_string()]);
     Ok(())
 }

@@ -4,6 +4,7 @@ mod bench;
 mod eval;
 mod generate;
 mod merge;
+mod prune;
 mod train;
 
 use clap::{Args, Parser, Subcommand};
@@ -36,6 +37,8 @@ pub enum Command {
     /// Compare two eval summary.json files.
     #[command(name = "eval-compare")]
     EvalCompare(eval::CompareArgs),
+    /// Score CoTs once, compress them at every ratio and write TokenSkip training data.
+    Prune(prune::PruneArgs),
     /// Fold a LoRA adapter into its base model and save the result in HF layout.
     Merge(merge::MergeArgs),
     /// Measure prefill and decode throughput on a model (prints one JSON line).
@@ -89,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchGenerate(a) => bench::run(a),
         Command::Train(a) => train::run(a),
         Command::Merge(a) => merge::run(a),
+        Command::Prune(a) => prune::run(a),
         Command::Eval(a) => eval::run(a),
         Command::EvalCompare(a) => eval::compare(a),
     }

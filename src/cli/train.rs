@@ -59,6 +59,10 @@ pub struct TrainArgs {
     /// Stop after this many optimizer steps (overrides --epochs when smaller).
     #[arg(long)]
     pub max_steps: Option<u64>,
+    /// Stop after N optimizer steps but keep the LR schedule of the whole run (resume later
+    /// with --resume and without --stop-after to finish it).
+    #[arg(long)]
+    pub stop_after: Option<u64>,
     /// Examples per micro-batch.
     #[arg(long, default_value_t = 1)]
     pub batch_size: usize,
@@ -218,22 +222,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         params::add_lora(&mut model, &lora, a.seed)?;
         params::lora_trainable(&mut model, lora.clone())?
     };
-    let cfg = TrainConfig {
-        lr: a.lr,
-        epochs: a.epochs,
-        max_steps: a.max_steps,
-        micro_batch: a.batch_size.max(1),
-        grad_accum: a.grad_accum.max(1),
-        warmup_ratio: a.warmup_ratio,
-        schedule: a.schedule,
-        max_grad_norm: a.max_grad_norm,
-        adamw: AdamWConfig {
-            weight_decay: a.weight_decay,
-            ..Default::default()
-        },
-        seed: a.seed,
-        save_steps: a.save_steps,
-    };
+    let cfg = train_config(&a);
     let mut h = fnv(serde_json::to_string(&cfg)?.as_bytes(), 0xcbf29ce484222325);
     h = fnv(
         format!("{base_name}|{full}|{lora:?}|{cutoff}|{:?}", a.system).as_bytes(),
@@ -313,6 +302,7 @@ fn train_config(a: &TrainArgs) -> TrainConfig {
         },
         seed: a.seed,
         save_steps: a.save_steps,
+        stop_after: a.stop_after,
     }
 }
 

@@ -1,4 +1,5 @@
 //! Long jobs: the JSON-lines progress protocol they speak (DESIGN.md), shared by the CLI,
 //! scripts and the TUI's job panes.
 
+pub mod cancel;
 pub mod progress;

@@ -30,6 +30,10 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Checkpoint every N optimizer steps (0: only at the end).
     pub save_steps: u64,
+    /// End after this many steps while keeping the schedule of the full run (a planned
+    /// interruption: the LR curve is the one `epochs`/`max_steps` define).
+    #[serde(skip)]
+    pub stop_after: Option<u64>,
 }
 
 impl Default for TrainConfig {
@@ -46,6 +50,7 @@ impl Default for TrainConfig {
             adamw: AdamWConfig::default(),
             seed: 42,
             save_steps: 200,
+            stop_after: None,
         }
     }
 }
@@ -242,7 +247,8 @@ pub fn train(
         .and_then(|v| v.parse().ok());
     let started = Instant::now();
     let (mut tokens_seen, mut last_loss, mut last_good) = (0u64, f64::NAN, start);
-    for step in start..total {
+    let end = cfg.stop_after.map_or(total, |s| s.min(total));
+    for step in start..end {
         let window: Vec<Vec<&Tokenized>> = micro
             [(step as usize) * accum..((step as usize + 1) * accum).min(micro.len())]
             .iter()
@@ -278,7 +284,7 @@ pub fn train(
             ),
         ]);
         rep.progress(done, total, metrics);
-        if (cfg.save_steps > 0 && done % cfg.save_steps == 0) || done == total {
+        if (cfg.save_steps > 0 && done % cfg.save_steps == 0) || done == end {
             let state = CheckpointState {
                 step: done,
                 total_steps: total,
@@ -300,7 +306,7 @@ pub fn train(
     }
     let seconds = started.elapsed().as_secs_f64();
     Ok(TrainSummary {
-        steps: total,
+        steps: end,
         final_loss: last_loss,
         tokens: tokens_seen,
         seconds,

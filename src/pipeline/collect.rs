@@ -1,0 +1,126 @@
+//! `generate --dataset`: the target model's own CoTs for every question (TokenSkip step 1),
+//! batched greedy with the model's chat template, appended as JSONL as they finish.
+
+use crate::data::example::Example;
+use crate::jobs::progress::Reporter;
+use crate::model::generate::generate_batch_greedy;
+use crate::model::tokenizer::{ChatTokenizer, PromptFormat};
+use crate::model::Decoder;
+use crate::pipeline::answer::{check, GraderStrategy};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+/// One generated CoT.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CotRecord {
+    pub id: String,
+    pub question: String,
+    pub answer: String,
+    pub cot: String,
+    pub predicted: Option<String>,
+    pub correct: bool,
+    pub tokens: usize,
+    pub truncated: bool,
+    pub grader: String,
+}
+
+/// Reads a CoT file; a torn last line (killed run) is dropped, other bad lines fail.
+pub fn read_cots(path: &Path) -> anyhow::Result<Vec<CotRecord>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(path)?;
+    let n = text.lines().count();
+    let mut out = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        if l.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(l) {
+            Ok(r) => out.push(r),
+            Err(_) if i + 1 == n && !text.ends_with('\n') => break,
+            Err(e) => anyhow::bail!(
+                "{}:{}: not a CoT record (id, question, answer, cot, ...): {e}",
+                path.display(),
+                i + 1
+            ),
+        }
+    }
+    Ok(out)
+}
+
+/// Generates CoTs for every example not yet in `out_file`, appending as batches finish.
+#[allow(clippy::too_many_arguments)]
+pub fn collect(
+    model: &Decoder,
+    tok: &ChatTokenizer,
+    examples: &[Example],
+    fmt: &PromptFormat,
+    max_new_tokens: usize,
+    batch_size: usize,
+    grader: GraderStrategy,
+    out_file: &Path,
+    rep: &mut Reporter,
+) -> anyhow::Result<Vec<CotRecord>> {
+    let mut records = read_cots(out_file)?;
+    if std::fs::read(out_file).is_ok_and(|b| !b.is_empty() && !b.ends_with(b"\n")) {
+        let text: String = records
+            .iter()
+            .map(|r| serde_json::to_string(r).map(|l| l + "\n"))
+            .collect::<Result<_, _>>()?;
+        crate::pipeline::train::save::write_atomic(out_file, text.as_bytes())?;
+    }
+    let done: HashSet<String> = records.iter().map(|r| r.id.clone()).collect();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(out_file)?;
+    let todo: Vec<&Example> = examples.iter().filter(|e| !done.contains(&e.id)).collect();
+    let total = examples.len() as u64;
+    rep.start(total);
+    let (started, mut tokens, mut finished) = (Instant::now(), 0usize, done.len() as u64);
+    for chunk in todo.chunks(batch_size.max(1)) {
+        if crate::jobs::cancel::requested() {
+            rep.log(
+                "warn",
+                "interrupted: finished batches are saved; rerun with --resume to continue",
+            );
+            break;
+        }
+        let prompts: Vec<Vec<u32>> = chunk
+            .iter()
+            .map(|e| Ok(tok.encode(&tok.tokenskip_prompt(&e.question, 1.0, fmt)?)?))
+            .collect::<anyhow::Result<_>>()?;
+        let outs = generate_batch_greedy(model, &prompts, max_new_tokens, &tok.eos_ids)?;
+        for (e, ids) in chunk.iter().zip(outs) {
+            let cot = tok.decode(&ids)?;
+            let v = check(&cot, &e.answer, grader);
+            let r = CotRecord {
+                id: e.id.clone(),
+                question: e.question.clone(),
+                answer: e.answer.clone(),
+                tokens: ids.len(),
+                truncated: ids.len() >= max_new_tokens,
+                cot,
+                predicted: v.predicted,
+                correct: v.correct,
+                grader: grader.name().into(),
+            };
+            writeln!(file, "{}", serde_json::to_string(&r)?)?;
+            tokens += r.tokens;
+            records.push(r);
+        }
+        file.flush()?;
+        finished += chunk.len() as u64;
+        let secs = started.elapsed().as_secs_f64().max(1e-9);
+        rep.progress(
+            finished,
+            total,
+            BTreeMap::from([("tokens_per_s".to_string(), tokens as f64 / secs)]),
+        );
+    }
+    Ok(records)
+}
