@@ -1,14 +1,19 @@
 //! importance (module root: declarations and re-exports only).
 
+pub mod attention;
+mod causal;
 pub mod lexicon;
 pub mod projection;
 pub mod rules;
 pub mod scorer;
 pub mod span;
+pub mod surprisal;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod tokens;
 pub mod words;
 
+pub use attention::AttentionScorer;
 pub use projection::{project_scores, ScoredSpan};
 pub use rules::RulesScorer;
 pub use scorer::{
@@ -16,4 +21,6 @@ pub use scorer::{
     KNOWN_SCORERS,
 };
 pub use span::{validate_spans, SpanError, TokenSpan};
+pub use surprisal::SurprisalScorer;
+pub use tokens::{group_offsets, target_tokens, OffsetGroup};
 pub use words::{map_words, segment_words, Word, WordMap};
