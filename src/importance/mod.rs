@@ -2,6 +2,7 @@
 
 pub mod attention;
 mod causal;
+pub mod counterfactual;
 pub mod lexicon;
 pub mod projection;
 pub mod rules;
@@ -14,6 +15,7 @@ pub mod tokens;
 pub mod words;
 
 pub use attention::AttentionScorer;
+pub use counterfactual::{Ablation, CounterfactualScorer};
 pub use projection::{project_scores, ScoredSpan};
 pub use rules::RulesScorer;
 pub use scorer::{
