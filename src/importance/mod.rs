@@ -1,9 +1,11 @@
 //! importance (module root: declarations and re-exports only).
 
 pub mod attention;
+pub mod build;
 mod causal;
 pub mod counterfactual;
 pub mod lexicon;
+pub mod llmlingua2;
 pub mod projection;
 pub mod rules;
 pub mod scorer;
@@ -13,9 +15,12 @@ pub mod surprisal;
 pub(crate) mod testkit;
 pub mod tokens;
 pub mod words;
+pub mod xlmr;
 
 pub use attention::AttentionScorer;
+pub use build::{build_scorer, CachedLoader, ModelLoader};
 pub use counterfactual::{Ablation, CounterfactualScorer};
+pub use llmlingua2::Llmlingua2Scorer;
 pub use projection::{project_scores, ScoredSpan};
 pub use rules::RulesScorer;
 pub use scorer::{
