@@ -97,13 +97,18 @@ pub fn build_scorer(spec: &str, loader: &dyn ModelLoader) -> Result<Box<dyn Scor
 /// does not load is a `Backend` failure with the loader's message.
 pub fn model_error(scorer: &str, model: &str, e: ModelError) -> ScoreError {
     match e {
-        ModelError::NotFound(_) | ModelError::NoDemo | ModelError::Hub(_) => {
-            ScoreError::ModelMissing {
-                scorer: scorer.to_string(),
-                model: model.to_string(),
-                detail: e.to_string(),
-            }
-        }
+        ModelError::NotFound(_) => ScoreError::ModelMissing {
+            scorer: scorer.to_string(),
+            model: model.to_string(),
+            detail: "expected `demo`, a directory with config.json, a .gguf file, or a hub id \
+                     such as Qwen/Qwen2.5-7B-Instruct"
+                .to_string(),
+        },
+        ModelError::NoDemo | ModelError::Hub(_) => ScoreError::ModelMissing {
+            scorer: scorer.to_string(),
+            model: model.to_string(),
+            detail: e.to_string(),
+        },
         e => ScoreError::Backend {
             scorer: scorer.to_string(),
             message: format!("cannot load model {model:?}: {e}"),

@@ -287,13 +287,21 @@ fn resolve(model: &str) -> Result<PathBuf, ScoreError> {
         _ => None,
     };
     let hint = hub_id.as_deref().unwrap_or(DEFAULT_MODEL).to_string();
-    let missing = |detail: String| ScoreError::ModelMissing {
-        scorer: "llmlingua2".into(),
-        model: model.to_string(),
-        detail: format!(
-            "{detail}. Get it with `huggingface-cli download {hint}` (or pass llmlingua2:DIR \
-             for a local copy in HF layout: config.json, model.safetensors, tokenizer.json)"
-        ),
+    let missing = |detail: String| {
+        // Hub errors already say how to fetch the model; others get the hint here.
+        let hint = if detail.contains("huggingface-cli download") {
+            String::from(" (or pass llmlingua2:DIR for a local copy in HF layout)")
+        } else {
+            format!(
+                ". Get it with `huggingface-cli download {hint}` (or pass llmlingua2:DIR for a \
+                 local copy in HF layout: config.json, model.safetensors, tokenizer.json)"
+            )
+        };
+        ScoreError::ModelMissing {
+            scorer: "llmlingua2".into(),
+            model: model.to_string(),
+            detail: format!("{detail}{hint}"),
+        }
     };
     let p = Path::new(model);
     if p.is_dir() {
