@@ -169,3 +169,15 @@ fn no_answer_is_a_clear_error() {
         .unwrap_err();
     assert!(err.to_string().contains("no answer"), "{err}");
 }
+
+#[test]
+fn a_two_word_cot_works() {
+    let m = load_dir(&fixtures().join("tiny-qwen2"));
+    let ab = CounterfactualScorer::new(m)
+        .ablate(None, "Total 7")
+        .unwrap();
+    assert_eq!(ab.drops.len(), 2);
+    assert_eq!(ab.drops[1], None, "the answer");
+    assert!(ab.drops[0].unwrap().is_finite());
+    assert_eq!(ab.forward_passes, 1);
+}

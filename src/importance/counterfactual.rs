@@ -25,7 +25,9 @@
 //! with a key mask through `Decoder::forward`, keeping logits only for the tail of the
 //! rows that holds the answer, so a 300-token CoT (~150 words) is 5 passes at batch 32.
 //! Only tokens up to the end of the answer are run. If context + CoT exceed the model's
-//! window, the earliest tokens are cut (logged): words wholly before the cut score 0.
+//! window, the earliest tokens are cut (logged): words wholly before the cut score 0. A
+//! word whose removal would leave nothing before the answer (a one-word CoT without BOS
+//! or question) cannot be measured; it gets the highest score of the others (at least 0).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -127,18 +129,29 @@ impl CounterfactualScorer {
         let cut = self.window_cut(&name, &enc, &answer_ids)?;
         let mut drops: Vec<Option<f32>> = Vec::with_capacity(words.len());
         let mut rows = vec![row(&enc.ids, cut, &answer_ids, None)];
-        let mut ablated = Vec::new();
+        let (mut ablated, mut whole_context) = (Vec::new(), Vec::new());
         for (i, w) in words.iter().enumerate() {
             let removed = ids_of(w.tokens.clone());
             if overlaps_answer(w.start, w.end) {
                 drops.push(None);
-            } else if removed.end <= cut || removed.start >= answer_ids.start {
-                drops.push(Some(0.0));
+                continue;
+            }
+            drops.push(Some(0.0));
+            if removed.end <= cut || removed.start >= answer_ids.start {
+                continue;
+            }
+            let r = row(
+                &enc.ids,
+                cut,
+                &answer_ids,
+                Some(removed.start.max(cut)..removed.end),
+            );
+            if r.answer_start == 0 {
+                // Nothing would be left before the answer to predict it from.
+                whole_context.push(i);
             } else {
-                drops.push(Some(0.0));
                 ablated.push(i);
-                let removed = removed.start.max(cut)..removed.end;
-                rows.push(row(&enc.ids, cut, &answer_ids, Some(removed)));
+                rows.push(r);
             }
         }
         let mut logps = Vec::with_capacity(rows.len());
@@ -150,6 +163,11 @@ impl CounterfactualScorer {
         let base_logp = logps[0];
         for (&i, lp) in ablated.iter().zip(&logps[1..]) {
             drops[i] = Some(base_logp - lp);
+        }
+        // A word that is the whole context counts as much as the most important other one.
+        let top = drops.iter().flatten().copied().fold(0f32, f32::max);
+        for i in whole_context {
+            drops[i] = Some(top);
         }
         tracing::debug!(scorer = %name, words = words.len(), ablated = ablated.len(), forward_passes, "counterfactual scored");
         Ok(Ablation {
