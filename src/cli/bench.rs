@@ -87,3 +87,47 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct BenchScoreArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// The text to score (UTF-8), e.g. a long CoT. Scored as plain text, like `score`.
+    #[arg(long, value_name = "FILE")]
+    pub text_file: std::path::PathBuf,
+    /// Timed repetitions after one warm-up; the best is reported.
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+}
+
+/// Surprisal scoring throughput, end to end (tokenize, forward, log-softmax, projection),
+/// for `scripts/bench/score.sh`, which runs PyTorch on the same text, model and threads.
+pub fn run_score(a: BenchScoreArgs) -> anyhow::Result<()> {
+    use tokenskip_studio::importance::{target_tokens, Scorer, SurprisalScorer};
+    let text = std::fs::read_to_string(&a.text_file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", a.text_file.display()))?;
+    let m = std::sync::Arc::new(a.model.load()?);
+    let scorer = SurprisalScorer::new(m.clone());
+    let once = || -> anyhow::Result<(f64, usize, f64)> {
+        let t0 = Instant::now();
+        let tokens = target_tokens(&m.tokenizer, &text)?;
+        let imp = scorer.score(&text, &tokens)?;
+        let secs = t0.elapsed().as_secs_f64();
+        let sum: f64 = imp.scores.iter().skip(1).map(|&s| f64::from(s)).sum();
+        Ok((secs, tokens.len(), sum))
+    };
+    let (_, n, sum_nll) = once()?; // warm-up
+    let mut best = f64::MAX;
+    for _ in 0..a.repeats.max(1) {
+        best = best.min(once()?.0);
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "tok_s": n as f64 / best, "tokens": n, "best_s": best, "sum_nll": sum_nll,
+            "threads": candle_core::utils::get_num_threads(), "model": m.name,
+            "window": m.decoder.cfg.max_position_embeddings,
+        })
+    );
+    Ok(())
+}

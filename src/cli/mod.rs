@@ -1,10 +1,14 @@
 //! The command line: clap definitions and dispatch. The only place that prints for humans.
 
 mod bench;
+mod compress;
 mod eval;
 mod generate;
+mod heat;
+mod input;
 mod merge;
 mod prune;
+mod score;
 mod train;
 
 use clap::{Args, Parser, Subcommand};
@@ -41,9 +45,16 @@ pub enum Command {
     Prune(prune::PruneArgs),
     /// Fold a LoRA adapter into its base model and save the result in HF layout.
     Merge(merge::MergeArgs),
+    /// Score the importance of each token of a CoT (heat-coloured text, or JSON).
+    Score(score::ScoreArgs),
+    /// Compress a CoT to ratio gamma with a scorer (text, JSON, or JSONL for files).
+    Compress(compress::CompressArgs),
     /// Measure prefill and decode throughput on a model (prints one JSON line).
     #[command(name = "bench-generate")]
     BenchGenerate(bench::BenchArgs),
+    /// Measure surprisal scoring throughput on a model (prints one JSON line).
+    #[command(name = "bench-score")]
+    BenchScore(bench::BenchScoreArgs),
 }
 
 /// Which model to load, and how: shared by every command that runs one.
@@ -69,16 +80,21 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    pub fn load(&self) -> anyhow::Result<LoadedModel> {
+    /// Device, dtype and adapter as `LoadOptions`.
+    pub fn options(&self) -> anyhow::Result<LoadOptions> {
         let device = device::parse_device(&self.device)?;
         let dtype = device::parse_dtype(self.dtype.as_deref(), &device)?;
-        let spec: ModelSpec = self.model.parse()?;
-        let opts = LoadOptions {
+        Ok(LoadOptions {
             device,
             dtype,
             adapter: self.adapter.clone(),
             merge_adapter: self.merge_adapter,
-        };
+        })
+    }
+
+    pub fn load(&self) -> anyhow::Result<LoadedModel> {
+        let spec: ModelSpec = self.model.parse()?;
+        let opts = self.options()?;
         let started = std::time::Instant::now();
         let m = model::load(&spec, &opts)?;
         tracing::info!(model = %spec, adapter = ?self.adapter, secs = started.elapsed().as_secs_f64(), "model loaded");
@@ -89,7 +105,10 @@ impl ModelArgs {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Generate(a) => generate::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Compress(a) => compress::run(a),
         Command::BenchGenerate(a) => bench::run(a),
+        Command::BenchScore(a) => bench::run_score(a),
         Command::Train(a) => train::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Prune(a) => prune::run(a),

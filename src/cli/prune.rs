@@ -7,9 +7,8 @@ use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use tokenskip_studio::compress::{CompressOptions, Granularity};
 use tokenskip_studio::data::datasets::{self, JsonlFields};
-use tokenskip_studio::importance::Scorer;
 use tokenskip_studio::jobs::progress::{ProgressMode, Reporter};
-use tokenskip_studio::model::{LoadedModel, PromptFormat};
+use tokenskip_studio::model::PromptFormat;
 use tokenskip_studio::pipeline::answer::GraderStrategy;
 use tokenskip_studio::pipeline::collect::{collect, read_cots};
 use tokenskip_studio::pipeline::prune::outputs::write_all;
@@ -81,15 +80,6 @@ pub struct PruneArgs {
     /// Call the scorer once per ratio, as the reference code does (benchmarks only).
     #[arg(long, hide = true)]
     pub rescore_per_ratio: bool,
-}
-
-/// Builds the scorer named by `spec` (model-based scorers load their model).
-pub fn make_scorer(spec: &str, _target: &LoadedModel) -> anyhow::Result<Box<dyn Scorer>> {
-    let (name, _model) = tokenskip_studio::importance::parse_scorer_spec(spec)?;
-    match name.as_str() {
-        "rules" => Ok(Box::new(tokenskip_studio::importance::RulesScorer::new())),
-        other => bail!("scorer `{other}` is not available in this build yet (available: rules)"),
-    }
 }
 
 fn prepare_out(out: &Path, resume: bool, overwrite: bool) -> anyhow::Result<()> {
@@ -199,7 +189,9 @@ pub fn run(a: PruneArgs) -> anyhow::Result<()> {
     if tokenskip_studio::jobs::cancel::requested() {
         bail!("interrupted; rerun with --resume to continue");
     }
-    let scorer = make_scorer(&a.scorer, &m)?;
+    // Scorers that need a model default to the target model (`surprisal` = `surprisal:M`).
+    let loader = tokenskip_studio::importance::build::CachedLoader::new(a.model.model.clone(), a.model.options()?);
+    let scorer = tokenskip_studio::importance::build::build_scorer(&a.scorer, &loader)?;
     let (kept, filtered) = filter(&m.tokenizer, &sources, a.max_tokens)?;
     let mut rep = Reporter::new(a.progress, "prune");
     rep.log(

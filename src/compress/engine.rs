@@ -339,7 +339,8 @@ fn demoted_tokens(
     forced: &[Option<ForceReason>],
     options: CompressOptions,
 ) -> Vec<bool> {
-    let droppable = |r: Option<ForceReason>| matches!(r, Some(r) if r != ForceReason::Digit);
+    // Digits and the answer line carry the result: repeats of them are never demoted.
+    let droppable = |r: Option<ForceReason>| matches!(r, Some(r) if r != ForceReason::Digit && r != ForceReason::Answer);
     (0..tokens.len())
         .map(|t| {
             options.drop_consecutive_forced

@@ -34,6 +34,9 @@ pub enum ForceReason {
     /// The token holds a line break: keeping them keeps the CoT's line structure, which
     /// the reference code loses.
     Newline,
+    /// The token is part of the final-answer line (`The final answer is: $\boxed{..}$`),
+    /// which the counterfactual scorer measures everything against, so it never goes.
+    Answer,
 }
 
 /// Which tokens a scorer forces. Shared by all scorers so that they agree.
@@ -185,6 +188,13 @@ pub enum ScoreError {
     },
     #[error("scorer {scorer} failed: {message}")]
     Backend { scorer: String, message: String },
+    #[error("cannot tokenize the text for scorer {scorer}: {message}")]
+    Tokenizer { scorer: String, message: String },
+    #[error(
+        "scorer {scorer}: no answer to condition on: the text has no final line like \
+         `The final answer is: $\\boxed{{42}}$` and no number"
+    )]
+    NoAnswer { scorer: String },
 }
 
 /// Scores the target tokens of a text. Implemented by `rules` here and by the model-based
@@ -198,6 +208,19 @@ pub trait Scorer: Send + Sync {
     fn name(&self) -> String;
     /// Scores `tokens` (target-model tokens of `text`, in order).
     fn score(&self, text: &str, tokens: &[TokenSpan]) -> Result<Importance, ScoreError>;
+
+    /// Scores `text` as the continuation of `context` (the question, or a whole prompt):
+    /// causal scorers read the context but score only `text`. Scorers that look at the
+    /// text alone (rules, LLMLingua-2's classifier) ignore it, which is this default.
+    fn score_in_context(
+        &self,
+        context: &str,
+        text: &str,
+        tokens: &[TokenSpan],
+    ) -> Result<Importance, ScoreError> {
+        let _ = context;
+        self.score(text, tokens)
+    }
 }
 
 /// Splits `--scorer NAME[:MODEL]` into the scorer name and its model.

@@ -67,6 +67,10 @@ pub enum Logits {
     Last,
     /// Every position (scoring, training).
     All,
+    /// The last `k` positions of each row (clamped to the row length): scorers that need
+    /// log-probs of a few tokens at the end of long batched rows (the counterfactual
+    /// scorer's answer line) skip the `[b, t, vocab]` logits of everything before.
+    Tail(usize),
 }
 
 /// The key/value cache of a generation, one entry per layer.
@@ -129,7 +133,8 @@ impl Default for ForwardArgs<'_> {
 /// What a forward pass returns.
 #[derive(Debug)]
 pub struct ForwardOut {
-    /// f32 `[b, t, vocab]` (or `[b, 1, vocab]` with [`Logits::Last`]).
+    /// f32 `[b, t, vocab]` (or `[b, 1, vocab]` with [`Logits::Last`], `[b, k, vocab]` with
+    /// [`Logits::Tail`]).
     pub logits: Tensor,
     /// Per layer, when asked for.
     pub attention: Vec<Tensor>,
@@ -282,8 +287,10 @@ impl Decoder {
                 .forward(&(gate * block.up_proj.forward(&h)?)?)?;
             x = (x + m)?;
         }
-        if args.logits == Logits::Last {
-            x = x.narrow(1, t - 1, 1)?;
+        match args.logits {
+            Logits::Last => x = x.narrow(1, t - 1, 1)?,
+            Logits::Tail(k) if k < t => x = x.narrow(1, t - k, k)?,
+            Logits::Tail(_) | Logits::All => {}
         }
         let x = self
             .kernels

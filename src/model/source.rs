@@ -262,8 +262,10 @@ fn offline() -> bool {
 }
 
 /// One file of a hub model repo: from the cache when offline, else downloaded (and cached).
-/// `optional` files that do not exist give `Ok(None)`.
-fn hub_get(id: &str, file: &str, optional: bool) -> Result<Option<PathBuf>, ModelError> {
+/// `optional` files that do not exist give `Ok(None)`. Public so that loaders of other
+/// model kinds (the LLMLingua-2 classifier) fetch with the same cache, offline mode and
+/// messages.
+pub fn hub_get(id: &str, file: &str, optional: bool) -> Result<Option<PathBuf>, ModelError> {
     let cache = hf_hub::Cache::from_env();
     if let Some(p) = cache.model(id.to_string()).get(file) {
         return Ok(Some(p));
