@@ -198,3 +198,34 @@ fn prune_bad_input() {
     assert!(msg.contains("bad.jsonl:2:"), "{msg}");
     assert!(!tmp.path().join("x").join("pruned.jsonl").exists());
 }
+
+#[test]
+fn prune_handles_multibyte_characters_split_across_tokens() {
+    // GSM8K has curly quotes and minus signs that byte-level tokenizers split mid-character.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("g.jsonl");
+    let line = serde_json::json!({"question": "How many stamps?", "answer": "Jamie’s stamps: 20 − 13 = <<20-13=7>>7 stamps 😀.\n#### 7"});
+    std::fs::write(&data, format!("{line}\n")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tokenskip-studio"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "prune",
+            "--model",
+            "tests/fixtures/tiny-qwen2",
+            "--cot-source",
+            "dataset",
+            "--scorer",
+            "rules",
+            "--progress",
+            "quiet",
+            "--dataset",
+        ])
+        .arg(format!("gsm8k:{}", data.display()))
+        .arg("--out")
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(tmp.path().join("o/pruned.jsonl")).unwrap();
+    assert_eq!(text.lines().count(), 5);
+}

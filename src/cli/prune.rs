@@ -190,7 +190,10 @@ pub fn run(a: PruneArgs) -> anyhow::Result<()> {
         bail!("interrupted; rerun with --resume to continue");
     }
     // Scorers that need a model default to the target model (`surprisal` = `surprisal:M`).
-    let loader = tokenskip_studio::importance::build::CachedLoader::new(a.model.model.clone(), a.model.options()?);
+    let loader = tokenskip_studio::importance::build::CachedLoader::new(
+        a.model.model.clone(),
+        a.model.options()?,
+    );
     let scorer = tokenskip_studio::importance::build::build_scorer(&a.scorer, &loader)?;
     let (kept, filtered) = filter(&m.tokenizer, &sources, a.max_tokens)?;
     let mut rep = Reporter::new(a.progress, "prune");

@@ -75,12 +75,10 @@ pub fn with_answer(cot: &str, answer: &str) -> String {
     )
 }
 
+/// Target tokens as non-overlapping byte spans (bytes of one character split over several
+/// byte-level tokens form one span).
 fn spans(tok: &ChatTokenizer, text: &str) -> anyhow::Result<Vec<TokenSpan>> {
-    Ok(tok
-        .encode_with_offsets(text)?
-        .into_iter()
-        .map(|(id, s, e)| TokenSpan::new(id, s, e))
-        .collect())
+    Ok(crate::importance::tokens::target_tokens(tok, text)?)
 }
 
 /// Applies the filters, returning the CoTs to prune and the counts.
