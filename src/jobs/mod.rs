@@ -2,4 +2,5 @@
 //! scripts and the TUI's job panes.
 
 pub mod cancel;
+pub mod jsonl;
 pub mod progress;

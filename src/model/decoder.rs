@@ -391,11 +391,6 @@ impl Decoder {
         }
     }
 
-    /// Applies the model's final head to hidden states (used by scorers that need them).
-    pub fn hidden_dim(&self) -> usize {
-        self.cfg.hidden_size
-    }
-
     /// Ids of the maximum logit along the last dimension of `[b, 1, vocab]` logits.
     pub fn argmax_last(logits: &Tensor) -> Result<Vec<u32>> {
         logits.squeeze(1)?.argmax(D::Minus1)?.to_vec1::<u32>()

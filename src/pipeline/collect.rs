@@ -27,29 +27,9 @@ pub struct CotRecord {
     pub grader: String,
 }
 
-/// Reads a CoT file; a torn last line (killed run) is dropped, other bad lines fail.
+/// Reads a CoT file written by [`collect`] (a torn last line is dropped).
 pub fn read_cots(path: &Path) -> anyhow::Result<Vec<CotRecord>> {
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let text = std::fs::read_to_string(path)?;
-    let n = text.lines().count();
-    let mut out = Vec::new();
-    for (i, l) in text.lines().enumerate() {
-        if l.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str(l) {
-            Ok(r) => out.push(r),
-            Err(_) if i + 1 == n && !text.ends_with('\n') => break,
-            Err(e) => anyhow::bail!(
-                "{}:{}: not a CoT record (id, question, answer, cot, ...): {e}",
-                path.display(),
-                i + 1
-            ),
-        }
-    }
-    Ok(out)
+    crate::jobs::jsonl::read_log(path, "a CoT record (id, question, answer, cot, ...)")
 }
 
 /// Generates CoTs for every example not yet in `out_file`, appending as batches finish.
@@ -66,12 +46,8 @@ pub fn collect(
     rep: &mut Reporter,
 ) -> anyhow::Result<Vec<CotRecord>> {
     let mut records = read_cots(out_file)?;
-    if std::fs::read(out_file).is_ok_and(|b| !b.is_empty() && !b.ends_with(b"\n")) {
-        let text: String = records
-            .iter()
-            .map(|r| serde_json::to_string(r).map(|l| l + "\n"))
-            .collect::<Result<_, _>>()?;
-        crate::pipeline::train::save::write_atomic(out_file, text.as_bytes())?;
+    if crate::jobs::jsonl::is_torn(out_file) {
+        crate::jobs::jsonl::rewrite(out_file, &records)?;
     }
     let done: HashSet<String> = records.iter().map(|r| r.id.clone()).collect();
     let mut file = std::fs::OpenOptions::new()

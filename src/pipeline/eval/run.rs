@@ -66,14 +66,9 @@ pub fn run(
 ) -> anyhow::Result<Vec<Sample>> {
     let path = out.join("samples.jsonl");
     let mut samples = read_samples(&path)?;
-    // A killed run can leave a torn last line: rewrite the file from the complete records
-    // before appending, so new lines never glue onto a fragment.
-    if std::fs::read(&path).is_ok_and(|b| !b.is_empty() && !b.ends_with(b"\n")) {
-        let text: String = samples
-            .iter()
-            .map(|s| serde_json::to_string(s).map(|l| l + "\n"))
-            .collect::<Result<_, _>>()?;
-        crate::pipeline::train::save::write_atomic(&path, text.as_bytes())?;
+    // A killed run can leave a torn last line: drop it before appending.
+    if crate::jobs::jsonl::is_torn(&path) {
+        crate::jobs::jsonl::rewrite(&path, &samples)?;
     }
     let done: HashSet<String> = samples
         .iter()

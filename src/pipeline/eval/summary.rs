@@ -132,26 +132,9 @@ pub fn rows(samples: &[Sample]) -> Vec<Row> {
         .collect()
 }
 
-/// Reads `samples.jsonl`; a torn last line (a killed run) is ignored, other bad lines fail
-/// with their line number.
+/// Reads `samples.jsonl` (see [`crate::jobs::jsonl::read_log`]).
 pub fn read_samples(path: &Path) -> anyhow::Result<Vec<Sample>> {
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let text = std::fs::read_to_string(path)?;
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        if l.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str(l) {
-            Ok(s) => out.push(s),
-            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
-            Err(e) => anyhow::bail!("{}:{}: not a sample record: {e}", path.display(), i + 1),
-        }
-    }
-    Ok(out)
+    crate::jobs::jsonl::read_log(path, "a sample record")
 }
 
 /// A fixed-width table of the rows.

@@ -132,13 +132,8 @@ pub fn run(
     }
     let before = records.len();
     records.retain(|r| counts[&r.id] == n_ratios);
-    let torn = std::fs::read(&path).is_ok_and(|b| !b.is_empty() && !b.ends_with(b"\n"));
-    if records.len() != before || torn {
-        let text: String = records
-            .iter()
-            .map(|r| serde_json::to_string(r).map(|l| l + "\n"))
-            .collect::<Result<_, _>>()?;
-        crate::pipeline::train::save::write_atomic(&path, text.as_bytes())?;
+    if records.len() != before || crate::jobs::jsonl::is_torn(&path) {
+        crate::jobs::jsonl::rewrite(&path, &records)?;
     }
     let done: HashSet<String> = records.iter().map(|r| r.id.clone()).collect();
     let mut file = std::fs::OpenOptions::new()
@@ -205,22 +200,9 @@ pub fn run(
     Ok((records, finished - done.len(), passes))
 }
 
-/// Reads `pruned.jsonl`, tolerating a torn last line.
+/// Reads `pruned.jsonl` (a torn last line is dropped).
 pub fn read_pruned(path: &Path) -> anyhow::Result<Vec<PrunedRecord>> {
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let text = std::fs::read_to_string(path)?;
-    let n = text.lines().count();
-    let mut out = Vec::new();
-    for (i, l) in text.lines().enumerate() {
-        match serde_json::from_str(l) {
-            Ok(r) => out.push(r),
-            Err(_) if i + 1 == n && !text.ends_with('\n') => break,
-            Err(e) => anyhow::bail!("{}:{}: not a pruned record: {e}", path.display(), i + 1),
-        }
-    }
-    Ok(out)
+    crate::jobs::jsonl::read_log(path, "a pruned record")
 }
 
 #[cfg(test)]
