@@ -3,6 +3,7 @@
 mod bench;
 mod generate;
 mod train;
+mod tui;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -10,10 +11,11 @@ use tokenskip_studio::model::{self, device, LoadOptions, LoadedModel, ModelSpec}
 
 /// TokenSkip Studio: a terminal workbench for controllable chain-of-thought compression.
 #[derive(Debug, Parser)]
-#[command(name = "tokenskip-studio", version, about, long_about = None, arg_required_else_help = true)]
+#[command(name = "tokenskip-studio", version, about, long_about = None)]
 pub struct Cli {
+    /// Without a subcommand the TUI opens (as `tokenskip-studio tui`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
     /// Worker threads for CPU math (default: all cores).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
@@ -25,6 +27,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the terminal workbench (the default): CoT heatmaps, ratio slider, inspector.
+    Tui(tui::TuiArgs),
     /// Generate a (compressed) chain of thought for a prompt, streaming the text.
     Generate(generate::GenerateArgs),
     /// Fine-tune a model (LoRA or full) on alpaca-style data, or train one from scratch.
@@ -76,8 +80,10 @@ impl ModelArgs {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Generate(a) => generate::run(a),
-        Command::BenchGenerate(a) => bench::run(a),
-        Command::Train(a) => train::run(a),
+        None => tui::run(tui::default_args()?),
+        Some(Command::Tui(a)) => tui::run(a),
+        Some(Command::Generate(a)) => generate::run(a),
+        Some(Command::BenchGenerate(a)) => bench::run(a),
+        Some(Command::Train(a)) => train::run(a),
     }
 }

@@ -1,0 +1,347 @@
+//! The model worker: one thread that owns the model (and the tokenizer), loads it,
+//! tokenizes and scores texts and streams generations, answering with Actions.
+//!
+//! Latest wins: queued requests of the same kind are skipped for the newest one, and a
+//! running generation stops as soon as any new request arrives (every new request makes
+//! it stale: `update` only asks for something else when the user moved on).
+//! Without a model the worker still tokenizes with the demo tokenizer (shipped in
+//! `assets/demo/`) and scores with `rules`, so the TUI works offline from the start.
+
+use std::collections::VecDeque;
+use std::ops::ControlFlow;
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crate::importance::{parse_scorer_spec, RulesScorer, ScoreError, Scorer, TokenSpan};
+use crate::model::{self, ChatTokenizer, GenerateParams, LoadedModel, PromptFormat};
+
+use super::action::Action;
+use super::effect::Effect;
+
+/// Loads the model; supplied by the CLI (which owns `--model`, `--device`, ...).
+pub type Loader = Box<dyn FnOnce() -> Result<LoadedModel, String> + Send>;
+
+/// Model-based scorers offered by `s` once a model is loaded (spec `NAME:MODEL`).
+pub const MODEL_SCORERS: [&str; 3] = ["surprisal", "attention", "counterfactual"];
+
+/// Tokens generated per request at most.
+pub const MAX_NEW_TOKENS: usize = 512;
+
+pub struct Worker {
+    tx: Sender<Effect>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the worker: it loads the model with `loader` (`None`: no model), then
+    /// serves `Effect::Analyze` / `Effect::Generate`, sending results to `out`.
+    pub fn spawn(
+        name: String,
+        loader: Option<Loader>,
+        out: Sender<Action>,
+    ) -> std::io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("model-worker".into())
+            .spawn(move || run(name, loader, rx, out))?;
+        Ok(Worker {
+            tx,
+            handle: Some(handle),
+        })
+    }
+
+    /// Queues a request. A closed worker (it panicked) is logged, not fatal.
+    pub fn send(&self, e: Effect) {
+        if self.tx.send(e).is_err() {
+            tracing::error!("model worker is gone; request dropped");
+        }
+    }
+
+    /// Stops the worker after its current step. Does not wait for a long generation.
+    pub fn shutdown(mut self) {
+        let _ = self.tx.send(Effect::Quit);
+        if let Some(h) = self.handle.take() {
+            if h.is_finished() {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+/// The demo model's tokenizer, used to count tokens when no model is loaded.
+pub fn fallback_tokenizer() -> Result<ChatTokenizer, String> {
+    let json = include_bytes!("../../assets/demo/tokenizer.json");
+    let cfg: serde_json::Value =
+        serde_json::from_slice(include_bytes!("../../assets/demo/tokenizer_config.json"))
+            .map_err(|e| format!("demo tokenizer_config.json: {e}"))?;
+    ChatTokenizer::from_json(json, &cfg, None, &[], "demo tokenizer").map_err(|e| e.to_string())
+}
+
+/// Target tokens of `text` as spans: empty tokens are skipped and a token overlapping
+/// the previous one (byte pieces of one character) is merged into it, snapped to
+/// character boundaries, so the spans always validate.
+pub fn target_tokens(tok: &ChatTokenizer, text: &str) -> Result<Vec<TokenSpan>, String> {
+    let offsets = tok.encode_with_offsets(text).map_err(|e| e.to_string())?;
+    let mut spans: Vec<TokenSpan> = Vec::with_capacity(offsets.len());
+    for (id, s, e) in offsets {
+        let mut s = s.min(text.len());
+        let mut e = e.min(text.len());
+        while s > 0 && !text.is_char_boundary(s) {
+            s -= 1;
+        }
+        while e < text.len() && !text.is_char_boundary(e) {
+            e += 1;
+        }
+        if s >= e {
+            continue;
+        }
+        match spans.last_mut() {
+            Some(last) if s < last.end => last.end = last.end.max(e),
+            _ => spans.push(TokenSpan::new(id, s, e)),
+        }
+    }
+    Ok(spans)
+}
+
+/// The scorer for `spec`. Model-based scorers plug in here as they land.
+pub fn build_scorer(
+    spec: &str,
+    model: Option<&Arc<LoadedModel>>,
+) -> Result<Box<dyn Scorer>, ScoreError> {
+    let (name, _model_name) = parse_scorer_spec(spec)?;
+    match name.as_str() {
+        "rules" => Ok(Box::new(RulesScorer::new())),
+        _ if model.is_none() => Err(ScoreError::Backend {
+            scorer: spec.to_string(),
+            message: "needs a loaded model".into(),
+        }),
+        _ => Err(ScoreError::Backend {
+            scorer: spec.to_string(),
+            message: "not in this build yet; use rules".into(),
+        }),
+    }
+}
+
+/// Tokenizes and scores `text` (the synchronous part of `Effect::Analyze`).
+pub fn analyze(
+    tok: &ChatTokenizer,
+    model: Option<&Arc<LoadedModel>>,
+    req: u64,
+    text: &str,
+    scorer: &str,
+) -> Action {
+    let result = target_tokens(tok, text).and_then(|tokens| {
+        let s = build_scorer(scorer, model).map_err(|e| e.to_string())?;
+        let importance = s.score(text, &tokens).map_err(|e| e.to_string())?;
+        Ok((tokens, importance))
+    });
+    match result {
+        Ok((tokens, importance)) => Action::Analyzed {
+            req,
+            tokens,
+            importance,
+        },
+        Err(message) => Action::AnalysisFailed { req, message },
+    }
+}
+
+fn run(name: String, loader: Option<Loader>, rx: Receiver<Effect>, out: Sender<Action>) {
+    let model: Option<Arc<LoadedModel>> = match loader.map(|l| l()) {
+        Some(Ok(m)) => {
+            let tps = measure_speed(&m);
+            let scorers = std::iter::once("rules".to_string())
+                .chain(MODEL_SCORERS.iter().map(|s| format!("{s}:{name}")))
+                .collect();
+            let _ = out.send(Action::ModelLoaded {
+                name: name.clone(),
+                decode_tokens_per_s: tps,
+                scorers,
+            });
+            Some(Arc::new(m))
+        }
+        Some(Err(message)) => {
+            tracing::warn!(model = %name, "model failed to load: {message}");
+            let _ = out.send(Action::ModelFailed { name, message });
+            None
+        }
+        None => None,
+    };
+    let tok = match (&model, fallback_tokenizer()) {
+        (Some(m), _) => m.tokenizer.clone(),
+        (None, Ok(t)) => t,
+        (None, Err(e)) => {
+            tracing::error!("no tokenizer: {e}");
+            return;
+        }
+    };
+    let mut queue: VecDeque<Effect> = VecDeque::new();
+    loop {
+        if queue.is_empty() {
+            match rx.recv() {
+                Ok(e) => queue.push_back(e),
+                Err(_) => return,
+            }
+        }
+        while let Ok(e) = rx.try_recv() {
+            queue.push_back(e);
+        }
+        let Some(next) = pop_latest(&mut queue) else {
+            continue;
+        };
+        match next {
+            Effect::Quit => return,
+            Effect::Analyze { req, text, scorer } => {
+                let _ = out.send(analyze(&tok, model.as_ref(), req, &text, &scorer));
+            }
+            Effect::Generate {
+                req,
+                question,
+                gamma,
+            } => {
+                let Some(m) = &model else {
+                    let _ = out.send(Action::GenerationFailed {
+                        req,
+                        message: "no model loaded".into(),
+                    });
+                    continue;
+                };
+                if let Some(a) = generate(m, req, &question, gamma, &rx, &mut queue, &out) {
+                    let _ = out.send(a);
+                }
+            }
+        }
+    }
+}
+
+/// The next request to serve: a `Quit` anywhere wins; otherwise the oldest request
+/// that no newer request of the same kind supersedes.
+fn pop_latest(queue: &mut VecDeque<Effect>) -> Option<Effect> {
+    if queue.iter().any(|e| matches!(e, Effect::Quit)) {
+        queue.clear();
+        return Some(Effect::Quit);
+    }
+    let same = |a: &Effect, b: &Effect| std::mem::discriminant(a) == std::mem::discriminant(b);
+    while let Some(e) = queue.pop_front() {
+        if !queue.iter().any(|later| same(&e, later)) {
+            return Some(e);
+        }
+    }
+    None
+}
+
+/// Streams a generation; stops early (returning `None`) when a new request arrives.
+fn generate(
+    m: &LoadedModel,
+    req: u64,
+    question: &str,
+    gamma: Option<f64>,
+    rx: &Receiver<Effect>,
+    queue: &mut VecDeque<Effect>,
+    out: &Sender<Action>,
+) -> Option<Action> {
+    let failed = |message: String| Some(Action::GenerationFailed { req, message });
+    let prompt =
+        match m
+            .tokenizer
+            .tokenskip_prompt(question, gamma.unwrap_or(1.0), &PromptFormat::default())
+        {
+            Ok(p) => p,
+            Err(e) => return failed(e.to_string()),
+        };
+    let ids = match m.tokenizer.encode(&prompt) {
+        Ok(ids) => ids,
+        Err(e) => return failed(e.to_string()),
+    };
+    let params = GenerateParams {
+        max_new_tokens: MAX_NEW_TOKENS,
+        ..GenerateParams::default()
+    };
+    let mut superseded = false;
+    let result = model::generate(&m.decoder, &m.tokenizer, &ids, &params, &mut |ev| {
+        match rx.try_recv() {
+            Ok(e) => {
+                queue.push_back(e);
+                superseded = true;
+                return ControlFlow::Break(());
+            }
+            Err(TryRecvError::Disconnected) => return ControlFlow::Break(()),
+            Err(TryRecvError::Empty) => {}
+        }
+        if !ev.piece.is_empty() {
+            let piece = ev.piece.to_string();
+            if out.send(Action::CotChunk { req, piece }).is_err() {
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    match result {
+        _ if superseded => None,
+        Ok(g) => Some(Action::CotGenerated {
+            req,
+            decode_tokens_per_s: (g.decode_s > 0.0 && g.ids.len() > 1)
+                .then(|| g.ids.len() as f64 / g.decode_s),
+            text: g.text,
+        }),
+        Err(e) => failed(e.to_string()),
+    }
+}
+
+/// Decode speed on a short greedy run, for the "time saved" estimate.
+fn measure_speed(m: &LoadedModel) -> Option<f64> {
+    let prompt = m
+        .tokenizer
+        .tokenskip_prompt("What is 2 + 3?", 1.0, &PromptFormat::default())
+        .ok()?;
+    let ids = m.tokenizer.encode(&prompt).ok()?;
+    let params = GenerateParams {
+        max_new_tokens: 16,
+        ..GenerateParams::default()
+    };
+    let g = model::generate(&m.decoder, &m.tokenizer, &ids, &params, &mut |_| {
+        ControlFlow::Continue(())
+    })
+    .ok()?;
+    (g.decode_s > 0.0 && g.ids.len() > 1).then(|| g.ids.len() as f64 / g.decode_s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_tokens_tile_the_text() {
+        let tok = fallback_tokenizer().unwrap();
+        let text = "Tom has 48 apples.\n\nHe eats 2 → 46 😀 left.";
+        let spans = target_tokens(&tok, text).unwrap();
+        crate::importance::validate_spans(text, &spans).unwrap();
+        assert!(spans.len() > 10);
+    }
+
+    #[test]
+    fn latest_request_of_each_kind_wins() {
+        let a = |req| Effect::Analyze {
+            req,
+            text: "x".into(),
+            scorer: "rules".into(),
+        };
+        let mut q: VecDeque<Effect> = [a(1), a(2), a(3)].into_iter().collect();
+        assert_eq!(pop_latest(&mut q), Some(a(3)));
+        assert_eq!(pop_latest(&mut q), None);
+        let mut q: VecDeque<Effect> = [a(1), Effect::Quit].into_iter().collect();
+        assert_eq!(pop_latest(&mut q), Some(Effect::Quit));
+    }
+
+    #[test]
+    fn unknown_and_model_scorers_fail_clearly() {
+        assert!(build_scorer("rules", None).is_ok());
+        let e = build_scorer("surprisal:demo", None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("needs a loaded model"), "{e}");
+        let e = build_scorer("magic", None).err().unwrap().to_string();
+        assert!(e.contains("unknown scorer"), "{e}");
+    }
+}
