@@ -29,7 +29,7 @@ pub struct TuiArgs {
     /// Colour depth: truecolor, 256, 16 or never (default: from NO_COLOR, COLORTERM, TERM).
     #[arg(long, value_name = "DEPTH", value_parser = parse_depth)]
     pub color: Option<ColorDepth>,
-    /// Quit after drawing the first frame (startup benchmark).
+    /// Quit after the first frame showing a scored CoT (startup benchmark; time in the log).
     #[arg(long, hide = true)]
     pub exit_after_first_frame: bool,
 }

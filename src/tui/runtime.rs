@@ -53,7 +53,7 @@ pub struct Options {
     pub dataset: Option<String>,
     pub theme: Option<String>,
     pub color: Option<ColorDepth>,
-    /// Quit right after the first frame (startup benchmark and smoke tests).
+    /// Quit after the first frame that shows the first CoT scored (startup benchmark).
     pub exit_after_first_frame: bool,
 }
 
@@ -106,6 +106,7 @@ fn startup_actions(opts: &Options, depth: ColorDepth, warnings: Vec<String>) -> 
 
 /// Runs the TUI until the user quits or a signal arrives.
 pub fn run(opts: Options) -> Result<(), RuntimeError> {
+    let started = Instant::now();
     let cfg_dir = config::config_dir();
     let look = config::resolve(opts.theme.as_deref(), opts.color, cfg_dir.as_deref(), |k| {
         std::env::var(k).ok()
@@ -140,7 +141,6 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
     let stop = Arc::new(AtomicBool::new(false));
     spawn_input(tx, Arc::clone(&stop), term_signal)?;
 
-    let started = Instant::now();
     let mut state = State::new(&opts.model, &opts.scorer);
     let size = terminal.size()?;
     let mut pending: Vec<Msg> = vec![Msg::Action(Action::Resize {
@@ -151,6 +151,7 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
     let mut frames = 0u64;
+    let mut reported_ready = false;
     'outer: loop {
         for m in pending.drain(..) {
             // Keys map in the mode left by the Action before them (`i` then text).
@@ -175,9 +176,19 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
             last_draw = Some(Instant::now());
             dirty = false;
             frames += 1;
-            if opts.exit_after_first_frame {
-                tracing::info!(ms = started.elapsed().as_millis() as u64, "first frame");
-                break;
+            let ms = started.elapsed().as_millis() as u64;
+            if frames == 1 {
+                tracing::info!(ms, "first frame");
+            }
+            // "Ready" = the first CoT is scored on screen (or there is nothing to score).
+            let ready =
+                state.doc.analysis.is_some() || !state.busy() && state.pending_analysis.is_none();
+            if ready && !reported_ready {
+                reported_ready = true;
+                tracing::info!(ms, frames, "first scored frame");
+                if opts.exit_after_first_frame {
+                    break;
+                }
             }
         }
         let timeout = if dirty {

@@ -161,13 +161,24 @@ pub fn update(s: &mut State, a: Action) -> Vec<Effect> {
             importance,
         } => doc::analyzed(s, req, tokens, importance),
         Action::AnalysisFailed { req, message } => {
-            if s.pending_analysis == Some(req) {
-                s.pending_analysis = None;
+            if s.pending_analysis != Some(req) {
+                return vec![];
+            }
+            s.pending_analysis = None;
+            if s.scorer != "rules" {
+                // Keep the panes useful: score with rules, say why.
+                let failed = std::mem::replace(&mut s.scorer, "rules".into());
+                let effects = doc::request_analysis(s);
                 s.status = Some(Status {
                     level: Level::Error,
-                    text: format!("scoring failed: {message}"),
+                    text: format!("{message}; scored with rules instead of {failed}"),
                 });
+                return effects;
             }
+            s.status = Some(Status {
+                level: Level::Error,
+                text: format!("scoring failed: {message}"),
+            });
             vec![]
         }
         Action::CotChunk { req, piece } => {
@@ -182,14 +193,17 @@ pub fn update(s: &mut State, a: Action) -> Vec<Effect> {
             decode_tokens_per_s,
         } => doc::generated(s, req, text, decode_tokens_per_s),
         Action::GenerationFailed { req, message } => {
-            if s.pending_generation == Some(req) {
-                s.pending_generation = None;
-                s.status = Some(Status {
-                    level: Level::Error,
-                    text: format!("generation failed: {message}"),
-                });
+            if s.pending_generation != Some(req) {
+                return vec![];
             }
-            vec![]
+            s.pending_generation = None;
+            // Put the question's reference CoT back rather than an empty pane.
+            let effects = reload(s);
+            s.status = Some(Status {
+                level: Level::Error,
+                text: format!("generation failed: {message}"),
+            });
+            effects
         }
     }
 }
@@ -217,6 +231,12 @@ fn select(s: &mut State, index: usize) -> Vec<Effect> {
             vec![]
         }
     }
+}
+
+/// Shows the selected example again (after a failed generation).
+fn reload(s: &mut State) -> Vec<Effect> {
+    s.doc = Doc::default();
+    select(s, s.selected)
 }
 
 /// Enter in the prompt: with a model, generate a CoT for the question; without one,
