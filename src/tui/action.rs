@@ -136,6 +136,9 @@ pub enum Action {
     CotGenerated {
         req: u64,
         text: String,
+        /// Tokens the model generated (its own count, for "generate at gamma").
+        #[serde(default)]
+        new_tokens: Option<usize>,
         decode_tokens_per_s: Option<f64>,
     },
     GenerationFailed {

@@ -22,6 +22,8 @@ pub enum Effect {
         question: String,
         gamma: Option<f64>,
     },
+    /// Stop generation `req` (the user moved on); no result comes back for it.
+    Cancel { req: u64 },
     /// Leave the event loop and restore the terminal.
     Quit,
 }

@@ -39,6 +39,8 @@ pub struct Regions {
     pub full: Area,
     /// Compressed CoT pane, bordered.
     pub compressed: Area,
+    /// The model's own CoT at gamma (`G`), under the compressed pane; empty unless split.
+    pub model: Area,
     pub legend: Area,
     pub slider: Area,
     pub stats: Area,
@@ -95,12 +97,25 @@ pub fn regions(cols: u16, rows: u16) -> Regions {
             w: right_w - full_w,
             h: pane_h,
         },
+        model: Area::default(),
         legend: row(base),
         slider: row(base + 1),
         stats: row(base + 2),
         inspector: row(base + 3),
         status: row(base + 4),
     }
+}
+
+/// Splits the compressed pane: pruned on top, the model's CoT at gamma below.
+pub fn split_model(mut r: Regions) -> Regions {
+    let top = r.compressed.h / 2;
+    r.model = Area {
+        y: r.compressed.y + top,
+        h: r.compressed.h - top,
+        ..r.compressed
+    };
+    r.compressed.h = top;
+    r
 }
 
 /// The track of the ratio slider inside `slider`: label before, value after.

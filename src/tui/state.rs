@@ -4,6 +4,8 @@ use crate::compress::{Compressor, Granularity, Kept};
 use crate::data::example::Example;
 use crate::importance::{Importance, TokenSpan};
 
+use super::layout::{self, Regions};
+
 /// Smallest terminal the layout supports; below it one line says so.
 pub const MIN_COLS: u16 = 60;
 pub const MIN_ROWS: u16 = 16;
@@ -95,6 +97,15 @@ impl Analysis {
     }
 }
 
+/// The model's own compressed CoT ("generate at gamma", `G`), shown under the pruned one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelAt {
+    pub gamma: f64,
+    pub text: String,
+    /// Generated tokens, once done.
+    pub tokens: Option<usize>,
+}
+
 /// The CoT on screen.
 #[derive(Debug, Clone)]
 pub struct Doc {
@@ -103,6 +114,7 @@ pub struct Doc {
     pub text: String,
     /// `None` until the worker answers (or while the model streams).
     pub analysis: Option<Analysis>,
+    pub model_at: Option<ModelAt>,
 }
 
 impl Default for Doc {
@@ -112,6 +124,7 @@ impl Default for Doc {
             origin: Origin::Empty,
             text: String::new(),
             analysis: None,
+            model_at: None,
         }
     }
 }
@@ -139,6 +152,8 @@ pub struct State {
     pub last_req: u64,
     pub pending_analysis: Option<u64>,
     pub pending_generation: Option<u64>,
+    /// The running "generate at gamma" request (streams into `doc.model_at`).
+    pub pending_side: Option<u64>,
     /// Token under the cursor (full-pane index).
     pub cursor: usize,
     /// First line of the full pane; the compressed pane follows it.
@@ -174,6 +189,7 @@ impl State {
             last_req: 0,
             pending_analysis: None,
             pending_generation: None,
+            pending_side: None,
             cursor: 0,
             scroll: 0,
             dragging_ratio: false,
@@ -192,11 +208,23 @@ impl State {
     pub fn busy(&self) -> bool {
         self.pending_analysis.is_some()
             || self.pending_generation.is_some()
+            || self.pending_side.is_some()
             || matches!(self.model, ModelStatus::Loading { .. })
     }
 
     pub fn spinner(&self) -> &'static str {
         SPINNER[(self.now_ms / 120) as usize % SPINNER.len()]
+    }
+
+    /// The screen regions for the current size (the right pane splits while the
+    /// model's own compressed CoT is shown).
+    pub fn regions(&self) -> Regions {
+        let r = layout::regions(self.cols, self.rows);
+        if self.doc.model_at.is_some() {
+            layout::split_model(r)
+        } else {
+            r
+        }
     }
 
     pub fn too_small(&self) -> bool {

@@ -6,7 +6,7 @@
 
 use super::action::Action;
 use super::effect::Effect;
-use super::layout::{self, regions};
+use super::layout;
 use super::state::{Doc, Level, ModelStatus, Origin, State, Status, RATIO_STEPS};
 use super::update_doc as doc;
 
@@ -88,7 +88,7 @@ pub fn update(s: &mut State, a: Action) -> Vec<Effect> {
         Action::MouseDown { col, row } => mouse_down(s, col, row),
         Action::MouseDrag { col, .. } => {
             if s.dragging_ratio {
-                let track = layout::slider_track(regions(s.cols, s.rows).slider);
+                let track = layout::slider_track(s.regions().slider);
                 return set_ratio(s, layout::ratio_at(track, col));
             }
             vec![]
@@ -99,7 +99,7 @@ pub fn update(s: &mut State, a: Action) -> Vec<Effect> {
         }
         Action::MouseMove { col, row } => doc::hover(s, col, row),
         Action::MouseScroll { col, row, lines } => {
-            let r = regions(s.cols, s.rows);
+            let r = s.regions();
             if r.list.contains(col, row) {
                 let next = (s.selected as i64 + lines).max(0) as usize;
                 return select(s, next);
@@ -184,15 +184,27 @@ pub fn update(s: &mut State, a: Action) -> Vec<Effect> {
         Action::CotChunk { req, piece } => {
             if s.pending_generation == Some(req) {
                 s.doc.text.push_str(&piece);
+            } else if let (Some(m), true) = (&mut s.doc.model_at, s.pending_side == Some(req)) {
+                m.text.push_str(&piece);
             }
             vec![]
         }
         Action::CotGenerated {
             req,
             text,
+            new_tokens,
             decode_tokens_per_s,
-        } => doc::generated(s, req, text, decode_tokens_per_s),
+        } => doc::generated(s, req, text, new_tokens, decode_tokens_per_s),
         Action::GenerationFailed { req, message } => {
+            if s.pending_side == Some(req) {
+                s.pending_side = None;
+                s.doc.model_at = None;
+                s.status = Some(Status {
+                    level: Level::Error,
+                    text: format!("generation at the ratio failed: {message}"),
+                });
+                return vec![];
+            }
             if s.pending_generation != Some(req) {
                 return vec![];
             }
@@ -223,12 +235,12 @@ fn select(s: &mut State, index: usize) -> Vec<Effect> {
     match ex.cot.clone() {
         Some(cot) => doc::show_text(s, question, cot, Origin::Reference),
         None => {
-            doc::show_text(s, question, String::new(), Origin::Reference);
+            let effects = doc::show_text(s, question, String::new(), Origin::Reference);
             s.status = Some(Status {
                 level: Level::Info,
                 text: "this question has no reference CoT: press g to generate one".into(),
             });
-            vec![]
+            effects
         }
     }
 }
@@ -288,7 +300,7 @@ fn mouse_down(s: &mut State, col: u16, row: u16) -> Vec<Effect> {
     if s.too_small() {
         return vec![];
     }
-    let r = regions(s.cols, s.rows);
+    let r = s.regions();
     if r.slider.contains(col, row) {
         let track = layout::slider_track(r.slider);
         if col >= track.x && col < track.x + track.w {

@@ -6,8 +6,7 @@ use crate::compress::{CompressOptions, Compressor, Granularity, Kept};
 use crate::importance::{Importance, TokenSpan};
 
 use super::effect::Effect;
-use super::layout::regions;
-use super::state::{Analysis, Doc, Level, ModelStatus, Origin, State, Status};
+use super::state::{Analysis, Doc, Level, ModelAt, ModelStatus, Origin, State, Status};
 use super::wrap::{self, Wrapped};
 
 fn status(s: &mut State, level: Level, text: impl Into<String>) {
@@ -22,6 +21,15 @@ fn next_req(s: &mut State) -> u64 {
     s.last_req
 }
 
+/// Stops the generations that are running (the user moved on).
+pub fn cancel_generations(s: &mut State) -> Vec<Effect> {
+    [s.pending_generation.take(), s.pending_side.take()]
+        .into_iter()
+        .flatten()
+        .map(|req| Effect::Cancel { req })
+        .collect()
+}
+
 /// Puts `text` on screen and asks the worker to score it. Any running generation or
 /// analysis becomes stale.
 pub fn show_text(s: &mut State, question: String, text: String, origin: Origin) -> Vec<Effect> {
@@ -30,15 +38,16 @@ pub fn show_text(s: &mut State, question: String, text: String, origin: Origin) 
         origin,
         text,
         analysis: None,
+        model_at: None,
     };
     s.cursor = 0;
     s.scroll = 0;
-    s.pending_generation = None;
+    let mut effects = cancel_generations(s);
     s.pending_analysis = None;
-    if s.doc.text.trim().is_empty() {
-        return vec![];
+    if !s.doc.text.trim().is_empty() {
+        effects.extend(request_analysis(s));
     }
-    request_analysis(s)
+    effects
 }
 
 /// Scores the current text with the current scorer (a new request id).
@@ -157,6 +166,9 @@ pub fn generate(s: &mut State, at_ratio: bool) -> Vec<Effect> {
             return vec![];
         }
     }
+    if at_ratio && !s.doc.text.trim().is_empty() && s.pending_generation.is_none() {
+        return start_side_generation(s);
+    }
     let Some(ex) = s.examples.get(s.selected) else {
         status(s, Level::Info, "no question selected: press i to type one");
         return vec![];
@@ -166,29 +178,66 @@ pub fn generate(s: &mut State, at_ratio: bool) -> Vec<Effect> {
     start_generation(s, gamma)
 }
 
+/// `G` with a CoT on screen: the model writes its own CoT at the current ratio (the
+/// TokenSkip prompt), shown under the pruned one so the two compressions compare.
+fn start_side_generation(s: &mut State) -> Vec<Effect> {
+    let mut effects: Vec<Effect> = s
+        .pending_side
+        .take()
+        .map(|req| Effect::Cancel { req })
+        .into_iter()
+        .collect();
+    let gamma = s.gamma();
+    let req = next_req(s);
+    s.pending_side = Some(req);
+    s.doc.model_at = Some(ModelAt {
+        gamma,
+        text: String::new(),
+        tokens: None,
+    });
+    effects.push(Effect::Generate {
+        req,
+        question: s.doc.question.clone(),
+        gamma: (gamma < 1.0).then_some(gamma),
+    });
+    effects
+}
+
 /// Clears the panes and asks the worker for a streamed generation of `doc.question`.
 pub fn start_generation(s: &mut State, gamma: Option<f64>) -> Vec<Effect> {
+    let mut effects = cancel_generations(s);
     let req = next_req(s);
     s.pending_generation = Some(req);
     s.pending_analysis = None;
     s.doc.origin = Origin::Streaming { gamma };
     s.doc.text.clear();
     s.doc.analysis = None;
+    s.doc.model_at = None;
     s.cursor = 0;
     s.scroll = 0;
-    vec![Effect::Generate {
+    effects.push(Effect::Generate {
         req,
         question: s.doc.question.clone(),
         gamma,
-    }]
+    });
+    effects
 }
 
 pub fn generated(
     s: &mut State,
     req: u64,
     text: String,
+    new_tokens: Option<usize>,
     decode_tokens_per_s: Option<f64>,
 ) -> Vec<Effect> {
+    if s.pending_side == Some(req) {
+        s.pending_side = None;
+        if let Some(m) = &mut s.doc.model_at {
+            m.text = text;
+            m.tokens = new_tokens;
+        }
+        return vec![];
+    }
     if s.pending_generation != Some(req) {
         return vec![];
     }
@@ -218,7 +267,7 @@ pub fn generated(
 
 /// The full pane's wrapped lines at the current size.
 pub fn full_wrap(s: &State) -> Wrapped<'_> {
-    let inner = regions(s.cols, s.rows).full.inner();
+    let inner = s.regions().full.inner();
     let pieces = wrap::full_pieces(&s.doc, s.plain_marks);
     let n = s.doc.analysis.as_ref().map_or(0, |a| a.tokens.len());
     wrap::wrap(pieces.into_iter(), inner.w, n)
@@ -226,18 +275,11 @@ pub fn full_wrap(s: &State) -> Wrapped<'_> {
 
 /// Lines a page scroll moves.
 pub fn page(s: &State) -> i64 {
-    i64::from(
-        regions(s.cols, s.rows)
-            .full
-            .inner()
-            .h
-            .saturating_sub(1)
-            .max(1),
-    )
+    i64::from(s.regions().full.inner().h.saturating_sub(1).max(1))
 }
 
 fn max_scroll(s: &State) -> usize {
-    let h = regions(s.cols, s.rows).full.inner().h as usize;
+    let h = s.regions().full.inner().h as usize;
     full_wrap(s).lines.len().saturating_sub(h.max(1))
 }
 
@@ -262,7 +304,7 @@ pub fn move_cursor(s: &mut State, delta: i64) -> Vec<Effect> {
     s.cursor = (s.cursor as i64)
         .saturating_add(delta)
         .clamp(0, n as i64 - 1) as usize;
-    let h = regions(s.cols, s.rows).full.inner().h as usize;
+    let h = s.regions().full.inner().h as usize;
     if let Some(line) = full_wrap(s).line_of(s.cursor) {
         if line < s.scroll {
             s.scroll = line;
@@ -278,7 +320,7 @@ pub fn hover(s: &mut State, col: u16, row: u16) -> Vec<Effect> {
     if s.too_small() || s.help {
         return vec![];
     }
-    let r = regions(s.cols, s.rows);
+    let r = s.regions();
     let (full_in, comp_in) = (r.full.inner(), r.compressed.inner());
     let hit = {
         let full = full_wrap(s);

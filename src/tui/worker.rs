@@ -2,8 +2,9 @@
 //! tokenizes and scores texts and streams generations, answering with Actions.
 //!
 //! Latest wins: queued requests of the same kind are skipped for the newest one, and a
-//! running generation stops as soon as any new request arrives (every new request makes
-//! it stale: `update` only asks for something else when the user moved on).
+//! running generation stops on `Effect::Cancel` for it or on a newer generation;
+//! analysis requests that arrive meanwhile are answered between two tokens, so
+//! re-scoring stays responsive while the model writes.
 //! Without a model the worker still tokenizes with the demo tokenizer (shipped in
 //! `assets/demo/`) and scores with `rules`, so the TUI works offline from the start.
 
@@ -191,6 +192,7 @@ fn run(name: String, loader: Option<Loader>, rx: Receiver<Effect>, out: Sender<A
         };
         match next {
             Effect::Quit => return,
+            Effect::Cancel { .. } => {}
             Effect::Analyze { req, text, scorer } => {
                 let _ = out.send(analyze(&tok, model.as_ref(), req, &text, &scorer));
             }
@@ -206,7 +208,13 @@ fn run(name: String, loader: Option<Loader>, rx: Receiver<Effect>, out: Sender<A
                     });
                     continue;
                 };
-                if let Some(a) = generate(m, req, &question, gamma, &rx, &mut queue, &out) {
+                let job = Gen {
+                    model: m,
+                    tok: &tok,
+                    rx: &rx,
+                    out: &out,
+                };
+                if let Some(a) = job.run(req, &question, gamma, &mut queue) {
                     let _ = out.send(a);
                 }
             }
@@ -214,13 +222,25 @@ fn run(name: String, loader: Option<Loader>, rx: Receiver<Effect>, out: Sender<A
     }
 }
 
-/// The next request to serve: a `Quit` anywhere wins; otherwise the oldest request
-/// that no newer request of the same kind supersedes.
+/// The next request to serve: a `Quit` anywhere wins; cancelled generations are
+/// dropped; otherwise the oldest request that no newer one of the same kind supersedes.
 fn pop_latest(queue: &mut VecDeque<Effect>) -> Option<Effect> {
     if queue.iter().any(|e| matches!(e, Effect::Quit)) {
         queue.clear();
         return Some(Effect::Quit);
     }
+    let cancelled: Vec<u64> = queue
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Cancel { req } => Some(*req),
+            _ => None,
+        })
+        .collect();
+    queue.retain(|e| match e {
+        Effect::Cancel { .. } => false,
+        Effect::Generate { req, .. } => !cancelled.contains(req),
+        _ => true,
+    });
     let same = |a: &Effect, b: &Effect| std::mem::discriminant(a) == std::mem::discriminant(b);
     while let Some(e) = queue.pop_front() {
         if !queue.iter().any(|later| same(&e, later)) {
@@ -230,61 +250,91 @@ fn pop_latest(queue: &mut VecDeque<Effect>) -> Option<Effect> {
     None
 }
 
-/// Streams a generation; stops early (returning `None`) when a new request arrives.
-fn generate(
-    m: &LoadedModel,
-    req: u64,
-    question: &str,
-    gamma: Option<f64>,
-    rx: &Receiver<Effect>,
-    queue: &mut VecDeque<Effect>,
-    out: &Sender<Action>,
-) -> Option<Action> {
-    let failed = |message: String| Some(Action::GenerationFailed { req, message });
-    let prompt =
-        match m
-            .tokenizer
-            .tokenskip_prompt(question, gamma.unwrap_or(1.0), &PromptFormat::default())
-        {
+/// One streamed generation and what it needs from the worker.
+struct Gen<'a> {
+    model: &'a Arc<LoadedModel>,
+    tok: &'a ChatTokenizer,
+    rx: &'a Receiver<Effect>,
+    out: &'a Sender<Action>,
+}
+
+impl Gen<'_> {
+    /// Serves requests that arrived during generation. `true`: stop generating (this
+    /// one was cancelled, a newer generation or a quit is queued, or the TUI is gone).
+    fn serve_pending(&self, req: u64, queue: &mut VecDeque<Effect>) -> bool {
+        loop {
+            match self.rx.try_recv() {
+                Ok(Effect::Analyze {
+                    req: r,
+                    text,
+                    scorer,
+                }) => {
+                    let a = analyze(self.tok, Some(self.model), r, &text, &scorer);
+                    let _ = self.out.send(a);
+                }
+                Ok(Effect::Cancel { req: r }) if r == req => return true,
+                Ok(Effect::Cancel { .. }) => {}
+                Ok(other) => {
+                    queue.push_back(other);
+                    return true;
+                }
+                Err(TryRecvError::Empty) => return false,
+                Err(TryRecvError::Disconnected) => return true,
+            }
+        }
+    }
+
+    /// Streams the generation; `None` when it was stopped (no result is wanted then).
+    fn run(
+        &self,
+        req: u64,
+        question: &str,
+        gamma: Option<f64>,
+        queue: &mut VecDeque<Effect>,
+    ) -> Option<Action> {
+        let m = self.model;
+        let failed = |message: String| Some(Action::GenerationFailed { req, message });
+        let prompt = match m.tokenizer.tokenskip_prompt(
+            question,
+            gamma.unwrap_or(1.0),
+            &PromptFormat::default(),
+        ) {
             Ok(p) => p,
             Err(e) => return failed(e.to_string()),
         };
-    let ids = match m.tokenizer.encode(&prompt) {
-        Ok(ids) => ids,
-        Err(e) => return failed(e.to_string()),
-    };
-    let params = GenerateParams {
-        max_new_tokens: MAX_NEW_TOKENS,
-        ..GenerateParams::default()
-    };
-    let mut superseded = false;
-    let result = model::generate(&m.decoder, &m.tokenizer, &ids, &params, &mut |ev| {
-        match rx.try_recv() {
-            Ok(e) => {
-                queue.push_back(e);
-                superseded = true;
+        let ids = match m.tokenizer.encode(&prompt) {
+            Ok(ids) => ids,
+            Err(e) => return failed(e.to_string()),
+        };
+        let params = GenerateParams {
+            max_new_tokens: MAX_NEW_TOKENS,
+            ..GenerateParams::default()
+        };
+        let mut stopped = false;
+        let result = model::generate(&m.decoder, &m.tokenizer, &ids, &params, &mut |ev| {
+            if self.serve_pending(req, queue) {
+                stopped = true;
                 return ControlFlow::Break(());
             }
-            Err(TryRecvError::Disconnected) => return ControlFlow::Break(()),
-            Err(TryRecvError::Empty) => {}
-        }
-        if !ev.piece.is_empty() {
-            let piece = ev.piece.to_string();
-            if out.send(Action::CotChunk { req, piece }).is_err() {
-                return ControlFlow::Break(());
+            if !ev.piece.is_empty() {
+                let piece = ev.piece.to_string();
+                if self.out.send(Action::CotChunk { req, piece }).is_err() {
+                    return ControlFlow::Break(());
+                }
             }
+            ControlFlow::Continue(())
+        });
+        match result {
+            _ if stopped => None,
+            Ok(g) => Some(Action::CotGenerated {
+                req,
+                new_tokens: Some(g.ids.len()),
+                decode_tokens_per_s: (g.decode_s > 0.0 && g.ids.len() > 1)
+                    .then(|| g.ids.len() as f64 / g.decode_s),
+                text: g.text,
+            }),
+            Err(e) => failed(e.to_string()),
         }
-        ControlFlow::Continue(())
-    });
-    match result {
-        _ if superseded => None,
-        Ok(g) => Some(Action::CotGenerated {
-            req,
-            decode_tokens_per_s: (g.decode_s > 0.0 && g.ids.len() > 1)
-                .then(|| g.ids.len() as f64 / g.decode_s),
-            text: g.text,
-        }),
-        Err(e) => failed(e.to_string()),
     }
 }
 
@@ -331,6 +381,16 @@ mod tests {
         assert_eq!(pop_latest(&mut q), None);
         let mut q: VecDeque<Effect> = [a(1), Effect::Quit].into_iter().collect();
         assert_eq!(pop_latest(&mut q), Some(Effect::Quit));
+        let g = |req| Effect::Generate {
+            req,
+            question: "q".into(),
+            gamma: None,
+        };
+        let mut q: VecDeque<Effect> = [g(4), Effect::Cancel { req: 4 }, a(5)]
+            .into_iter()
+            .collect();
+        assert_eq!(pop_latest(&mut q), Some(a(5)));
+        assert!(q.is_empty());
     }
 
     #[test]

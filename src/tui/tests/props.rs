@@ -89,8 +89,10 @@ fn arb_action() -> impl Strategy<Value = Action> {
             .prop_map(|(req, text)| Action::CotGenerated {
                 req,
                 text,
+                new_tokens: Some(9),
                 decode_tokens_per_s: Some(50.0)
             }),
+        Just(Action::Generate { at_ratio: true }),
         (0u64..8).prop_map(|req| Action::GenerationFailed {
             req,
             message: "oom".into()

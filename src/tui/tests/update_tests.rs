@@ -101,16 +101,13 @@ fn generation_streams_then_gets_scored() {
             scorers: vec!["rules".into(), "surprisal:tiny".into()],
         },
     );
-    let e = update(&mut s, Action::Generate { at_ratio: true });
+    let e = update(&mut s, Action::Generate { at_ratio: false });
     let [Effect::Generate {
-        req,
-        gamma: Some(g),
-        ..
+        req, gamma: None, ..
     }] = &e[..]
     else {
         panic!("{e:?}")
     };
-    assert_eq!(*g, 0.6);
     let req = *req;
     update(
         &mut s,
@@ -127,12 +124,13 @@ fn generation_streams_then_gets_scored() {
         },
     );
     assert_eq!(s.doc.text, "Tom has");
-    assert_eq!(s.doc.origin, Origin::Streaming { gamma: Some(0.6) });
+    assert_eq!(s.doc.origin, Origin::Streaming { gamma: None });
     let e = update(
         &mut s,
         Action::CotGenerated {
             req,
             text: "Tom has 3 apples.".into(),
+            new_tokens: Some(6),
             decode_tokens_per_s: Some(50.0),
         },
     );
@@ -206,4 +204,69 @@ fn page_down_scrolls_both_panes_and_cursor_follows_view() {
     let n = s.doc.analysis.as_ref().unwrap().tokens.len() as i64;
     update(&mut s, Action::MoveCursor { delta: n });
     assert!(s.scroll > 0, "cursor at the end scrolls the pane");
+}
+
+#[test]
+fn generate_at_ratio_shows_the_models_cot_under_the_pruned_one() {
+    let mut s = started(120, 40, ColorDepth::TrueColor);
+    update(
+        &mut s,
+        Action::ModelLoaded {
+            name: "tiny".into(),
+            decode_tokens_per_s: None,
+            scorers: vec![],
+        },
+    );
+    let before = s.doc.text.clone();
+    let e = update(&mut s, Action::Generate { at_ratio: true });
+    let [Effect::Generate {
+        req,
+        gamma: Some(g),
+        question,
+    }] = &e[..]
+    else {
+        panic!("{e:?}")
+    };
+    assert_eq!((*g, question.as_str()), (0.6, s.doc.question.as_str()));
+    let req = *req;
+    update(
+        &mut s,
+        Action::CotChunk {
+            req,
+            piece: "4 + 5 = 9".into(),
+        },
+    );
+    assert_eq!(s.doc.text, before, "the pruned CoT stays");
+    assert_eq!(s.doc.model_at.as_ref().unwrap().text, "4 + 5 = 9");
+    update(
+        &mut s,
+        Action::CotGenerated {
+            req,
+            text: "4 + 5 = 9.".into(),
+            new_tokens: Some(7),
+            decode_tokens_per_s: None,
+        },
+    );
+    assert_eq!(s.doc.model_at.as_ref().unwrap().tokens, Some(7));
+    let screen = format!(
+        "{}",
+        super::render(
+            &s,
+            &crate::tui::theme::Theme::fallback(ColorDepth::TrueColor)
+        )
+        .backend()
+    );
+    assert!(screen.contains("Model at 0.60 · 7 tokens"), "{screen}");
+    // Moving to another question cancels nothing (done) and clears the model pane.
+    let e = update(&mut s, Action::SelectNext);
+    assert!(matches!(&e[..], [Effect::Analyze { .. }]), "{e:?}");
+    assert!(s.doc.model_at.is_none());
+    // A running one is cancelled when the user moves on.
+    let e = update(&mut s, Action::Generate { at_ratio: true });
+    let [Effect::Generate { req, .. }] = &e[..] else {
+        panic!()
+    };
+    let req = *req;
+    let e = update(&mut s, Action::SelectNext);
+    assert_eq!(e[0], Effect::Cancel { req });
 }

@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::{bottom, help, list, panes};
 use crate::compress::Granularity;
-use crate::tui::layout::{regions, Area};
+use crate::tui::layout::{regions, split_model, Area};
 use crate::tui::state::{ModelStatus, State, MIN_COLS, MIN_ROWS};
 use crate::tui::theme::Theme;
 
@@ -54,7 +54,10 @@ pub fn render_app(s: &State, theme: &Theme, frame: &mut Frame) {
         }
         return;
     }
-    let r = regions(area.width, area.height);
+    let mut r = regions(area.width, area.height);
+    if s.doc.model_at.is_some() {
+        r = split_model(r);
+    }
     render_header(s, theme, buf, r.header);
     list::render_list(s, theme, buf, r.list);
     list::render_prompt(s, theme, buf, r.prompt);

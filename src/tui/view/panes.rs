@@ -57,6 +57,7 @@ pub fn render_panes(s: &State, theme: &Theme, buf: &mut Buffer, r: &Regions) {
         return;
     }
     draw_lines(s, theme, buf, fi, &full, s.scroll, a, true);
+    render_model_pane(s, theme, buf, r.model);
     match a {
         Some(a) => {
             let pieces = wrap::compressed_pieces(&s.doc.text, a);
@@ -71,6 +72,43 @@ pub fn render_panes(s: &State, theme: &Theme, buf: &mut Buffer, r: &Regions) {
                 "not scored".to_string()
             };
             put(buf, ci.x, ci.y, &msg, ci.w, theme.muted());
+        }
+    }
+}
+
+/// The model's own CoT at gamma (`G`): plain text, to compare with the pruned one.
+fn render_model_pane(s: &State, theme: &Theme, buf: &mut Buffer, a: Area) {
+    let Some(m) = &s.doc.model_at else {
+        return;
+    };
+    if a.w < 3 || a.h < 3 {
+        return;
+    }
+    let title = match (m.tokens, s.pending_side.is_some()) {
+        (_, true) => format!(" Model at {:.2} · writing {} ", m.gamma, s.spinner()),
+        (Some(n), false) => format!(" Model at {:.2} · {n} tokens ", m.gamma),
+        (None, false) => format!(" Model at {:.2} ", m.gamma),
+    };
+    frame(theme, buf, a, title);
+    let inner = a.inner();
+    let w = wrap::wrap(std::iter::once((NO_TOKEN, m.text.as_str())), inner.w, 0);
+    // Follow the end while it streams; otherwise start at the top.
+    let top = if s.pending_side.is_some() {
+        w.lines.len().saturating_sub(inner.h as usize)
+    } else {
+        0
+    };
+    for row in 0..inner.h as usize {
+        for seg in w.line(top + row) {
+            let x = inner.x + seg.col;
+            put(
+                buf,
+                x,
+                inner.y + row as u16,
+                seg.text,
+                inner.w.saturating_sub(seg.col),
+                theme.fg("text"),
+            );
         }
     }
 }
