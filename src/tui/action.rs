@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::example::Example;
 use crate::importance::{Importance, TokenSpan};
+use crate::jobs::progress::Event;
+
+use super::state::Level;
 
 /// One thing that happened. Serialised as `{"type":"set_ratio","steps":12}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +81,17 @@ pub enum Action {
         at_ratio: bool,
     },
 
+    // ---- command palette and jobs ----
+    /// `:`: open the command line (typing goes there; Enter runs it).
+    OpenPalette,
+    /// `J`: show or hide the jobs pane.
+    ToggleJobs,
+    SelectJob {
+        delta: i64,
+    },
+    /// `x` in the jobs pane: stop the selected job.
+    CancelSelectedJob,
+
     // ---- mouse (terminal cells, 0-based) ----
     MouseDown {
         col: u16,
@@ -143,6 +157,36 @@ pub enum Action {
     },
     GenerationFailed {
         req: u64,
+        message: String,
+    },
+    /// Job `id` (`tokenskip-studio ARGS --progress json`) started; `at_ms` is the
+    /// runtime clock, for ETAs.
+    JobStarted {
+        id: u64,
+        args: Vec<String>,
+        at_ms: u64,
+    },
+    /// One progress-protocol line from the job's stdout.
+    JobEvent {
+        id: u64,
+        event: Event,
+        at_ms: u64,
+    },
+    /// A line for the job's log: its stderr (info), or a stdout line that is not a
+    /// progress event (warn).
+    JobLog {
+        id: u64,
+        level: Level,
+        line: String,
+    },
+    /// The process ended (`code` is `None` when a signal ended it).
+    JobExited {
+        id: u64,
+        code: Option<i32>,
+        at_ms: u64,
+    },
+    JobSpawnFailed {
+        id: u64,
         message: String,
     },
 }

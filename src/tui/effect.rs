@@ -24,6 +24,10 @@ pub enum Effect {
     },
     /// Stop generation `req` (the user moved on); no result comes back for it.
     Cancel { req: u64 },
+    /// Start `tokenskip-studio ARGS --progress json` as child process `id`.
+    StartJob { id: u64, args: Vec<String> },
+    /// Stop job `id` (SIGTERM).
+    CancelJob { id: u64 },
     /// Leave the event loop and restore the terminal.
     Quit,
 }

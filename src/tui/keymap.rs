@@ -42,6 +42,11 @@ pub const BINDINGS: &[(&str, &str)] = &[
         "mouse",
         "click a question or the slider, drag it, hover tokens",
     ),
+    (
+        ":",
+        "command palette (ratio 0.35, scorer S, train ARGS, ...)",
+    ),
+    ("J", "jobs pane (j/k select, x cancel, J or Esc close)"),
     ("?", "this help"),
     ("Esc", "close help or message"),
     ("q, Ctrl-C", "quit"),
@@ -52,7 +57,7 @@ pub fn action_for(state: &State, key: Key) -> Option<Action> {
     if key == Key::CtrlC {
         return Some(Action::Quit);
     }
-    if state.prompt_focused {
+    if state.palette.is_some() || state.prompt_focused {
         return match key {
             Key::Char(c) => Some(Action::InputChar { c }),
             Key::Backspace => Some(Action::InputBackspace),
@@ -68,8 +73,19 @@ pub fn action_for(state: &State, key: Key) -> Option<Action> {
             _ => None,
         };
     }
+    if state.jobs_view {
+        match key {
+            Key::Char('j') | Key::Down => return Some(Action::SelectJob { delta: 1 }),
+            Key::Char('k') | Key::Up => return Some(Action::SelectJob { delta: -1 }),
+            Key::Char('x') => return Some(Action::CancelSelectedJob),
+            Key::Char('J') | Key::Esc => return Some(Action::ToggleJobs),
+            _ => {}
+        }
+    }
     Some(match key {
         Key::Char('q') => Action::Quit,
+        Key::Char(':') => Action::OpenPalette,
+        Key::Char('J') => Action::ToggleJobs,
         Key::Char('?') => Action::ToggleHelp,
         Key::Esc => Action::Escape,
         Key::Char('j') | Key::Down => Action::SelectNext,

@@ -27,6 +27,7 @@ use super::color::ColorDepth;
 use super::config;
 use super::effect::Effect;
 use super::examples;
+use super::job_runner::JobRunner;
 use super::keymap::{self, Key};
 use super::state::State;
 use super::update::update;
@@ -118,6 +119,8 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
     let (tx, rx) = mpsc::channel::<Msg>();
     let (action_tx, action_rx) = mpsc::channel::<Action>();
     forward(action_rx, tx.clone())?;
+    let program = std::env::current_exe().unwrap_or_else(|_| "tokenskip-studio".into());
+    let jobs = JobRunner::new(program, action_tx.clone(), started);
     let worker = Worker::spawn(opts.model.clone(), opts.loader, action_tx)?;
 
     let term_signal = Arc::new(AtomicBool::new(false));
@@ -162,6 +165,8 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
             for e in update(&mut state, a) {
                 match e {
                     Effect::Quit => break 'outer,
+                    Effect::StartJob { id, args } => jobs.start(id, args),
+                    Effect::CancelJob { id } => jobs.cancel(id),
                     other => {
                         tracing::debug!(?other, "effect");
                         worker.send(other);
@@ -214,6 +219,7 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
         }
     }
     stop.store(true, Ordering::Relaxed);
+    jobs.cancel_all();
     worker.shutdown();
     tracing::info!(frames, "TUI closed");
     Ok(())

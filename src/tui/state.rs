@@ -35,7 +35,8 @@ impl ModelStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Level {
     Info,
     Warn,
@@ -129,6 +130,53 @@ impl Default for Doc {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+/// Log lines kept per job (the pane shows the tail).
+pub const JOB_LOG_LINES: usize = 200;
+
+/// A child process of this binary, as its progress events describe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: u64,
+    pub args: Vec<String>,
+    /// From the job's `start` event (else its subcommand).
+    pub name: String,
+    pub status: JobStatus,
+    pub done: u64,
+    pub total: u64,
+    pub metrics: std::collections::BTreeMap<String, f64>,
+    pub log: std::collections::VecDeque<(Level, String)>,
+    pub outputs: Vec<String>,
+    /// Runtime clock (ms since the TUI started) at start and at the last event.
+    pub started_ms: u64,
+    pub last_ms: u64,
+}
+
+impl Job {
+    pub fn fraction(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            (self.done as f64 / self.total as f64).clamp(0.0, 1.0)
+        }
+    }
+
+    /// Seconds left at the average pace so far, once something is done.
+    pub fn eta_s(&self) -> Option<f64> {
+        (self.status == JobStatus::Running && self.done > 0 && self.done < self.total).then(|| {
+            let per = self.last_ms.saturating_sub(self.started_ms) as f64 / 1e3 / self.done as f64;
+            per * (self.total - self.done) as f64
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct State {
     pub cols: u16,
@@ -163,6 +211,12 @@ pub struct State {
     pub plain_marks: bool,
     pub help: bool,
     pub status: Option<Status>,
+    /// The `:` command line while it is open.
+    pub palette: Option<String>,
+    pub jobs: Vec<Job>,
+    pub jobs_view: bool,
+    pub job_selected: usize,
+    pub last_job: u64,
     pub quit: bool,
 }
 
@@ -196,6 +250,11 @@ impl State {
             plain_marks: false,
             help: false,
             status: None,
+            palette: None,
+            jobs: Vec::new(),
+            jobs_view: false,
+            job_selected: 0,
+            last_job: 0,
             quit: false,
         }
     }

@@ -9,6 +9,7 @@ use super::effect::Effect;
 use super::layout;
 use super::state::{Doc, Level, ModelStatus, Origin, State, Status, RATIO_STEPS};
 use super::update_doc as doc;
+use super::update_jobs as jobs;
 
 /// Most examples shown in the list (a `synthetic` dataset has 20,000).
 pub const MAX_EXAMPLES: usize = 2000;
@@ -45,7 +46,9 @@ pub fn update(s: &mut State, a: Action) -> Vec<Effect> {
             vec![]
         }
         Action::Escape => {
-            if s.help {
+            if s.palette.is_some() {
+                s.palette = None;
+            } else if s.help {
                 s.help = false;
             } else if s.prompt_focused {
                 s.prompt_focused = false;
@@ -63,18 +66,41 @@ pub fn update(s: &mut State, a: Action) -> Vec<Effect> {
             vec![]
         }
         Action::InputChar { c } => {
-            if s.prompt_focused && !c.is_control() {
+            if c.is_control() {
+            } else if let Some(p) = &mut s.palette {
+                p.push(c);
+            } else if s.prompt_focused {
                 s.prompt.push(c);
             }
             vec![]
         }
         Action::InputBackspace => {
-            if s.prompt_focused {
+            if let Some(p) = &mut s.palette {
+                p.pop();
+            } else if s.prompt_focused {
                 s.prompt.pop();
             }
             vec![]
         }
+        Action::SubmitPrompt if s.palette.is_some() => jobs::run_palette(s),
         Action::SubmitPrompt => submit_prompt(s),
+        Action::OpenPalette => {
+            s.palette = Some(String::new());
+            s.help = false;
+            s.prompt_focused = false;
+            vec![]
+        }
+        Action::ToggleJobs => {
+            s.jobs_view = !s.jobs_view;
+            vec![]
+        }
+        Action::SelectJob { delta } => jobs::select_job(s, delta),
+        Action::CancelSelectedJob => jobs::cancel_selected(s),
+        a @ (Action::JobStarted { .. }
+        | Action::JobEvent { .. }
+        | Action::JobLog { .. }
+        | Action::JobExited { .. }
+        | Action::JobSpawnFailed { .. }) => jobs::job_action(s, a),
         Action::SetRatio { steps } => set_ratio(s, steps),
         Action::RatioUp => set_ratio(s, s.ratio_steps.saturating_add(1)),
         Action::RatioDown => set_ratio(s, s.ratio_steps.saturating_sub(1)),

@@ -317,7 +317,7 @@ pub fn move_cursor(s: &mut State, delta: i64) -> Vec<Effect> {
 
 /// The mouse over a token in either pane moves the cursor there (the inspector shows it).
 pub fn hover(s: &mut State, col: u16, row: u16) -> Vec<Effect> {
-    if s.too_small() || s.help {
+    if s.too_small() || s.help || s.jobs_view {
         return vec![];
     }
     let r = s.regions();

@@ -192,7 +192,8 @@ fn run(name: String, loader: Option<Loader>, rx: Receiver<Effect>, out: Sender<A
         };
         match next {
             Effect::Quit => return,
-            Effect::Cancel { .. } => {}
+            // Jobs are the runtime's; a stray Cancel has nothing to stop.
+            Effect::Cancel { .. } | Effect::StartJob { .. } | Effect::CancelJob { .. } => {}
             Effect::Analyze { req, text, scorer } => {
                 let _ = out.send(analyze(&tok, model.as_ref(), req, &text, &scorer));
             }

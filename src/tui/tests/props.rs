@@ -21,7 +21,7 @@ enum Step {
 fn arb_key() -> impl Strategy<Value = Key> {
     prop_oneof![
         4 => prop::sample::select(
-            "jkhlswgG<>0123456789?qi/ xX.,".chars().collect::<Vec<_>>()
+            "jkhlswgG<>0123456789?qi/ xX.,:J".chars().collect::<Vec<_>>()
         ).prop_map(Key::Char),
         1 => prop::sample::select(vec![
             Key::Enter, Key::Esc, Key::Backspace, Key::Tab, Key::Left, Key::Right, Key::Up,
@@ -93,6 +93,29 @@ fn arb_action() -> impl Strategy<Value = Action> {
                 decode_tokens_per_s: Some(50.0)
             }),
         Just(Action::Generate { at_ratio: true }),
+        (0u64..4, 0u64..5000).prop_map(|(id, at_ms)| Action::JobStarted {
+            id,
+            args: vec!["train".into()],
+            at_ms
+        }),
+        (0u64..4, any::<u64>(), any::<u64>(), 0u64..5000).prop_map(|(id, done, total, at_ms)| {
+            Action::JobEvent {
+                id,
+                event: crate::jobs::progress::Event::Progress {
+                    done,
+                    total,
+                    metrics: Default::default(),
+                },
+                at_ms,
+            }
+        }),
+        (0u64..4, ".{0,30}").prop_map(|(id, line)| Action::JobLog {
+            id,
+            level: crate::tui::state::Level::Warn,
+            line
+        }),
+        (0u64..4, prop::option::of(any::<i32>()), 0u64..5000)
+            .prop_map(|(id, code, at_ms)| Action::JobExited { id, code, at_ms }),
         (0u64..8).prop_map(|req| Action::GenerationFailed {
             req,
             message: "oom".into()

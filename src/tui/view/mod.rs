@@ -5,6 +5,7 @@
 mod app;
 mod bottom;
 mod help;
+mod jobs;
 mod list;
 mod panes;
 
