@@ -80,8 +80,8 @@ impl ModelArgs {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        None => tui::run(tui::default_args()?),
-        Some(Command::Tui(a)) => tui::run(a),
+        None => tui::run(tui::default_args()?, cli.log_file.as_deref()),
+        Some(Command::Tui(a)) => tui::run(a, cli.log_file.as_deref()),
         Some(Command::Generate(a)) => generate::run(a),
         Some(Command::BenchGenerate(a)) => bench::run(a),
         Some(Command::Train(a)) => train::run(a),

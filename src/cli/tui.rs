@@ -45,7 +45,8 @@ pub fn default_args() -> anyhow::Result<TuiArgs> {
     Ok(TuiArgs::from_arg_matches(&m)?)
 }
 
-pub fn run(a: TuiArgs) -> anyhow::Result<()> {
+/// Runs the TUI; afterwards says where the log is (nothing is printed while it runs).
+pub fn run(a: TuiArgs, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
     parse_scorer_spec(&a.scorer).with_context(|| format!("--scorer {}", a.scorer))?;
     let model_args = a.model.clone();
     let loader: Option<runtime::LoaderFn> = if a.no_model {
@@ -69,5 +70,10 @@ pub fn run(a: TuiArgs) -> anyhow::Result<()> {
         exit_after_first_frame: a.exit_after_first_frame,
     })
     .context("the TUI failed")?;
+    let log = log_file.map_or_else(
+        || tokenskip_studio::logging::default_log_dir().join("tokenskip-studio.log"),
+        std::path::Path::to_path_buf,
+    );
+    eprintln!("log: {}", log.display());
     Ok(())
 }

@@ -83,7 +83,12 @@ impl JobRunner {
         {
             args.extend(["--progress".to_string(), "json".to_string()]);
         }
-        let spawned = Command::new(&self.program)
+        let mut cmd = Command::new(&self.program);
+        // Its own process group, so cancel reaches anything the job started too (and a
+        // Ctrl-C meant for the TUI does not reach the job).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let spawned = cmd
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -150,7 +155,7 @@ impl JobRunner {
             });
     }
 
-    /// Sends SIGTERM to job `id` if it is still running.
+    /// Sends SIGTERM to job `id`'s process group if it is still running.
     pub fn cancel(&self, id: u64) {
         let pid = self
             .running
@@ -159,9 +164,10 @@ impl JobRunner {
             .and_then(|set| set.iter().find(|(i, _)| *i == id).map(|&(_, p)| p));
         if let Some(pid) = pid {
             tracing::info!(id, pid, "cancelling job");
-            // SAFETY: kill(2) with a pid we spawned and have not reaped yet.
+            // SAFETY: kill(2) on the process group of a child we spawned (its pid is the
+            // group id) and have not reaped yet.
             unsafe {
-                libc::kill(pid as libc::pid_t, libc::SIGTERM);
+                libc::kill(-(pid as libc::pid_t), libc::SIGTERM);
             }
         }
     }
@@ -257,7 +263,8 @@ mod tests {
     fn cancel_stops_a_running_job() {
         let (tx, rx) = std::sync::mpsc::channel();
         let runner = JobRunner::new("/bin/sh".into(), tx, Instant::now());
-        runner.start(1, vec!["-c".into(), "sleep 30".into()]);
+        // `sleep` is a grandchild holding stdout open: cancel must reach it too.
+        runner.start(1, vec!["-c".into(), "sleep 30; echo done".into()]);
         assert!(matches!(
             rx.recv_timeout(Duration::from_secs(5)),
             Ok(Action::JobStarted { .. })

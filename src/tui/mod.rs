@@ -17,6 +17,7 @@ pub mod keymap;
 pub mod layout;
 pub mod palette;
 pub mod runtime;
+pub mod scoring;
 pub mod state;
 pub mod theme;
 pub mod update;

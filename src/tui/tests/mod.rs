@@ -18,11 +18,11 @@ use super::color::ColorDepth;
 use super::effect::Effect;
 use super::examples;
 use super::keymap::{action_for, parse_keys};
+use super::scoring::{analyze, fallback_tokenizer};
 use super::state::State;
 use super::theme::Theme;
 use super::update::update;
 use super::view::render_app;
-use super::worker::{analyze, fallback_tokenizer};
 use crate::model::ChatTokenizer;
 
 fn tokenizer() -> &'static ChatTokenizer {
