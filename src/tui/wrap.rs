@@ -220,7 +220,7 @@ pub fn wrap<'a>(
 
 /// The full pane's pieces: every token (and any text between tokens); with
 /// `plain_marks`, each run of dropped tokens is wrapped in `[` `]`.
-pub fn full_pieces<'a>(doc: &'a Doc, plain_marks: bool) -> Vec<(u32, &'a str)> {
+pub fn full_pieces(doc: &Doc, plain_marks: bool) -> Vec<(u32, &str)> {
     let Some(a) = &doc.analysis else {
         return vec![(NO_TOKEN, doc.text.as_str())];
     };

@@ -149,3 +149,89 @@ fn too_small_says_what_it_needs() {
         Some("too small: need 60x16, have 40x12")
     );
 }
+
+/// The model's own CoT at the ratio under the pruned one, then the jobs pane with a
+/// job that printed a garbage line and failed.
+#[test]
+fn model_pane_and_jobs_pane() {
+    use crate::jobs::progress::Event;
+    use crate::tui::action::Action;
+    use crate::tui::state::Level;
+    for (cols, rows) in [(80, 24), (120, 40)] {
+        let mut s = started(cols, rows, ColorDepth::Never);
+        super::apply(
+            &mut s,
+            Action::ModelLoaded {
+                name: "tiny".into(),
+                decode_tokens_per_s: Some(40.0),
+                scorers: vec![],
+            },
+        );
+        keys(&mut s, "5G");
+        let req = s.pending_side.unwrap();
+        for a in [
+            Action::CotChunk {
+                req,
+                piece: "66 - 53 = 13. 13 + 27 = 40. 40 / 4 = 10.\n".into(),
+            },
+            Action::CotGenerated {
+                req,
+                text:
+                    "66 - 53 = 13. 13 + 27 = 40. 40 / 4 = 10.\nThe final answer is: $\\boxed{10}$"
+                        .into(),
+                new_tokens: Some(41),
+                decode_tokens_per_s: Some(40.0),
+            },
+        ] {
+            super::apply(&mut s, a);
+        }
+        let theme = Theme::fallback(ColorDepth::Never);
+        let model = text(render(&s, &theme).backend().buffer());
+        insta::assert_snapshot!(format!("model_pane_{cols}x{rows}"), model);
+
+        keys(&mut s, ":train --data synthetic:40 --out /tmp/x<enter>");
+        for a in [
+            Action::JobStarted {
+                id: 1,
+                args: vec!["train".into()],
+                at_ms: 0,
+            },
+            Action::JobEvent {
+                id: 1,
+                event: Event::Start {
+                    job: "train".into(),
+                    total: 30,
+                },
+                at_ms: 10,
+            },
+            Action::JobEvent {
+                id: 1,
+                event: Event::Progress {
+                    done: 12,
+                    total: 30,
+                    metrics: [("loss".to_string(), 2.25)].into(),
+                },
+                at_ms: 6010,
+            },
+            Action::JobLog {
+                id: 1,
+                level: Level::Warn,
+                line: "not a progress event (expected value at line 1 column 1): Loading...".into(),
+            },
+            Action::JobLog {
+                id: 1,
+                level: Level::Info,
+                line: "thread 'main' panicked: out of memory".into(),
+            },
+            Action::JobExited {
+                id: 1,
+                code: Some(101),
+                at_ms: 7000,
+            },
+        ] {
+            super::apply(&mut s, a);
+        }
+        let jobs = text(render(&s, &theme).backend().buffer());
+        insta::assert_snapshot!(format!("jobs_pane_{cols}x{rows}"), jobs);
+    }
+}
