@@ -84,9 +84,8 @@ impl Pty {
     }
 }
 
-#[test]
-fn sigterm_restores_the_terminal() {
-    let pty = open_pty(100, 30);
+/// Starts the TUI on the tiny model in `pty`, as a terminal emulator would.
+fn spawn(pty: &Pty, envs: &[(&str, &str)]) -> std::process::Child {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-qwen2");
     let log = std::env::temp_dir().join("tss-pty-test.log");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokenskip-studio"));
@@ -99,7 +98,8 @@ fn sigterm_restores_the_terminal() {
         .env_remove("NO_COLOR")
         .stdin(Stdio::from(pty.slave.try_clone().unwrap()))
         .stdout(Stdio::from(pty.slave.try_clone().unwrap()))
-        .stderr(Stdio::from(pty.slave.try_clone().unwrap()));
+        .stderr(Stdio::from(pty.slave.try_clone().unwrap()))
+        .envs(envs.iter().copied());
     // SAFETY: setsid and ioctl are async-signal-safe; they make the pty the child's
     // controlling terminal, as a terminal emulator would.
     unsafe {
@@ -109,8 +109,34 @@ fn sigterm_restores_the_terminal() {
             Ok(())
         });
     }
-    let mut child = cmd.spawn().expect("start tokenskip-studio");
-    drop(cmd);
+    cmd.spawn().expect("start tokenskip-studio")
+}
+
+/// Raw mode is off: canonical input and echo are back on the terminal.
+fn assert_cooked(pty: &Pty) {
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: tcgetattr fills `t` from a valid fd.
+    let rc = unsafe { libc::tcgetattr(std::os::fd::AsRawFd::as_raw_fd(&pty.slave), &mut t) };
+    assert_eq!(rc, 0);
+    assert!(t.c_lflag & libc::ICANON != 0, "terminal left in raw mode");
+    assert!(t.c_lflag & libc::ECHO != 0, "echo left off");
+}
+
+fn wait_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let pty = open_pty(100, 30);
+    let mut child = spawn(&pty, &[]);
 
     let up = pty.wait_for("TokenSkip Studio", 0, Duration::from_secs(30));
     assert!(up, "no first frame; output so far: {:?}", pty.text());
@@ -136,17 +162,7 @@ fn sigterm_restores_the_terminal() {
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
     }
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "no exit after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_exit(&mut child);
     assert!(status.success(), "exit status {status:?}");
     std::thread::sleep(Duration::from_millis(200));
     let out = pty.text();
@@ -157,11 +173,28 @@ fn sigterm_restores_the_terminal() {
     );
     assert!(!out.contains("panicked"), "{out}");
 
-    // Raw mode is off again: canonical input and echo are back on the terminal.
-    let mut t: libc::termios = unsafe { std::mem::zeroed() };
-    // SAFETY: tcgetattr fills `t` from a valid fd.
-    let rc = unsafe { libc::tcgetattr(std::os::fd::AsRawFd::as_raw_fd(&pty.slave), &mut t) };
-    assert_eq!(rc, 0);
-    assert!(t.c_lflag & libc::ICANON != 0, "terminal left in raw mode");
-    assert!(t.c_lflag & libc::ECHO != 0, "echo left off");
+    assert_cooked(&pty);
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_says_why() {
+    let pty = open_pty(80, 24);
+    let mut child = spawn(&pty, &[("TOKENSKIP_TUI_TEST_PANIC", "1")]);
+    let status = wait_exit(&mut child);
+    assert_eq!(status.code(), Some(101), "a panic exits with 101");
+    std::thread::sleep(Duration::from_millis(200));
+    let out = pty.text();
+    assert!(
+        out.contains("\x1b[?1049h"),
+        "never entered the alternate screen"
+    );
+    let left = out.find("\x1b[?1049l").expect("alternate screen not left");
+    let msg = out
+        .rfind("panicking after the first frame")
+        .expect("panic message lost");
+    assert!(
+        left < msg,
+        "the message must be printed on the restored screen"
+    );
+    assert_cooked(&pty);
 }

@@ -41,6 +41,8 @@ pub type LoaderFn = Loader;
 const FRAME: Duration = Duration::from_millis(33);
 /// Spinner tick while something runs.
 const TICK: Duration = Duration::from_millis(100);
+/// Set (to anything) to panic right after the first frame (tests the panic hook).
+pub const PANIC_HOOK_VAR: &str = "TOKENSKIP_TUI_TEST_PANIC";
 /// How often the input thread checks the signal flags.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -184,6 +186,10 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
             let ms = started.elapsed().as_millis() as u64;
             if frames == 1 {
                 tracing::info!(ms, "first frame");
+                // Hidden hook for the pty test: the panic path must restore the terminal.
+                if std::env::var_os(PANIC_HOOK_VAR).is_some() {
+                    panic!("{PANIC_HOOK_VAR} is set: panicking after the first frame");
+                }
             }
             // "Ready" = the first CoT is scored on screen (or there is nothing to score).
             let ready =
