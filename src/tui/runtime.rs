@@ -62,7 +62,8 @@ pub struct Options {
 
 #[derive(Debug, Error)]
 pub enum RuntimeError {
-    #[error("cannot use the terminal: {0} (the TUI needs an interactive terminal; the other subcommands run headless)")]
+    /// The source (the OS error) follows in the error chain.
+    #[error("cannot use the terminal (the TUI needs an interactive terminal; the other subcommands run headless)")]
     Terminal(#[from] std::io::Error),
 }
 

@@ -50,6 +50,20 @@ pub fn render_prompt(s: &State, theme: &Theme, buf: &mut Buffer, a: Area) {
     if a.h == 0 {
         return;
     }
+    if !s.prompt_focused && !s.doc.question.is_empty() {
+        // Not typing: the row shows the question of the CoT on screen, in full.
+        let x = put(buf, a.x, a.y, " Q › ", a.w, theme.fg("accent"));
+        let q = s.doc.question.replace('\n', " ");
+        put(
+            buf,
+            x,
+            a.y,
+            &q,
+            a.w.saturating_sub(x - a.x),
+            theme.fg("title"),
+        );
+        return;
+    }
     let x = put(buf, a.x, a.y, " ask › ", a.w, theme.fg("accent"));
     let w = a.w.saturating_sub(x - a.x);
     if s.prompt_focused {
