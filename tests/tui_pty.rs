@@ -198,3 +198,21 @@ fn a_panic_restores_the_terminal_and_says_why() {
     );
     assert_cooked(&pty);
 }
+
+/// Piped into another program, the TUI refuses in one line instead of drawing escapes
+/// into the pipe (and never touches the terminal it may still have).
+#[test]
+fn without_a_terminal_it_says_so_in_one_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tokenskip-studio"))
+        .arg("--log-file")
+        .arg(std::env::temp_dir().join("tss-pty-test.log"))
+        .args(["tui", "--no-model"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty(), "wrote to the pipe: {:?}", out.stdout);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("stdout is not a terminal"), "{err}");
+}

@@ -65,6 +65,8 @@ pub enum RuntimeError {
     /// The source (the OS error) follows in the error chain.
     #[error("cannot use the terminal (the TUI needs an interactive terminal; the other subcommands run headless)")]
     Terminal(#[from] std::io::Error),
+    #[error("stdout is not a terminal: the TUI draws on a terminal (for scripts, use the headless subcommands, e.g. `tokenskip-studio generate`)")]
+    NotATerminal,
 }
 
 /// What the loop receives: a key (mapped to an Action with the state's mode) or an Action.
@@ -111,6 +113,9 @@ fn startup_actions(opts: &Options, depth: ColorDepth, warnings: Vec<String>) -> 
 /// Runs the TUI until the user quits or a signal arrives.
 pub fn run(opts: Options) -> Result<(), RuntimeError> {
     let started = Instant::now();
+    if !std::io::IsTerminal::is_terminal(&stdout()) {
+        return Err(RuntimeError::NotATerminal);
+    }
     let cfg_dir = config::config_dir();
     let look = config::resolve(opts.theme.as_deref(), opts.color, cfg_dir.as_deref(), |k| {
         std::env::var(k).ok()
