@@ -10,3 +10,4 @@ pub mod jobs;
 pub mod logging;
 pub mod model;
 pub mod pipeline;
+pub mod tui;

@@ -10,6 +10,7 @@ mod merge;
 mod prune;
 mod score;
 mod train;
+mod tui;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -17,10 +18,11 @@ use tokenskip_studio::model::{self, device, LoadOptions, LoadedModel, ModelSpec}
 
 /// TokenSkip Studio: a terminal workbench for controllable chain-of-thought compression.
 #[derive(Debug, Parser)]
-#[command(name = "tokenskip-studio", version, about, long_about = None, arg_required_else_help = true, args_override_self = true)]
+#[command(name = "tokenskip-studio", version, about, long_about = None, args_override_self = true)]
 pub struct Cli {
+    /// Without a subcommand the TUI opens (as `tokenskip-studio tui`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
     /// Worker threads for CPU math (default: all cores).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
@@ -32,6 +34,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the terminal workbench (the default): CoT heatmaps, ratio slider, inspector.
+    Tui(tui::TuiArgs),
     /// Generate a (compressed) chain of thought for a prompt, streaming the text.
     Generate(generate::GenerateArgs),
     /// Fine-tune a model (LoRA or full) on alpaca-style data, or train one from scratch.
@@ -104,15 +108,17 @@ impl ModelArgs {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Generate(a) => generate::run(a),
-        Command::Score(a) => score::run(a),
-        Command::Compress(a) => compress::run(a),
-        Command::BenchGenerate(a) => bench::run(a),
-        Command::BenchScore(a) => bench::run_score(a),
-        Command::Train(a) => train::run(a),
-        Command::Merge(a) => merge::run(a),
-        Command::Prune(a) => prune::run(a),
-        Command::Eval(a) => eval::run(a),
-        Command::EvalCompare(a) => eval::compare(a),
+        None => tui::run(tui::default_args()?, cli.log_file.as_deref()),
+        Some(Command::Tui(a)) => tui::run(a, cli.log_file.as_deref()),
+        Some(Command::Generate(a)) => generate::run(a),
+        Some(Command::Score(a)) => score::run(a),
+        Some(Command::Compress(a)) => compress::run(a),
+        Some(Command::BenchGenerate(a)) => bench::run(a),
+        Some(Command::BenchScore(a)) => bench::run_score(a),
+        Some(Command::Train(a)) => train::run(a),
+        Some(Command::Merge(a)) => merge::run(a),
+        Some(Command::Prune(a)) => prune::run(a),
+        Some(Command::Eval(a)) => eval::run(a),
+        Some(Command::EvalCompare(a)) => eval::compare(a),
     }
 }

@@ -1,0 +1,79 @@
+//! `tokenskip-studio [tui]`: the terminal workbench. Checks the arguments (a bad one
+//! fails before the alternate screen opens), then hands over to `tui::runtime`.
+
+use super::ModelArgs;
+use anyhow::Context;
+use clap::{Args, FromArgMatches};
+use tokenskip_studio::importance::parse_scorer_spec;
+use tokenskip_studio::tui::color::ColorDepth;
+use tokenskip_studio::tui::runtime::{self, Options};
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Do not load a model: reference CoTs and the rules scorer only.
+    #[arg(long)]
+    pub no_model: bool,
+    /// Importance scorer: rules, or NAME:MODEL for a model-based one (e.g. surprisal:demo).
+    #[arg(long, short, default_value = "rules", value_name = "S")]
+    pub scorer: String,
+    /// Question list: synthetic[:N], synthetic-test[:N] or jsonl:PATH (default: built-in
+    /// demo-world and GSM8K-style examples).
+    #[arg(long, value_name = "D")]
+    pub dataset: Option<String>,
+    /// Colour theme: dark, light, high-contrast, viridis, cividis, or a file
+    /// themes/NAME.toml in the config dir.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Colour depth: truecolor, 256, 16 or never (default: from NO_COLOR, COLORTERM, TERM).
+    #[arg(long, value_name = "DEPTH", value_parser = parse_depth)]
+    pub color: Option<ColorDepth>,
+    /// Quit after the first frame showing a scored CoT (startup benchmark; time in the log).
+    #[arg(long, hide = true)]
+    pub exit_after_first_frame: bool,
+}
+
+fn parse_depth(s: &str) -> Result<ColorDepth, String> {
+    s.parse()
+}
+
+/// The arguments of a bare `tokenskip-studio` (no subcommand): all defaults.
+pub fn default_args() -> anyhow::Result<TuiArgs> {
+    let cmd = TuiArgs::augment_args(clap::Command::new("tui"));
+    let m = cmd.try_get_matches_from(["tui"])?;
+    Ok(TuiArgs::from_arg_matches(&m)?)
+}
+
+/// Runs the TUI; afterwards says where the log is (nothing is printed while it runs).
+pub fn run(a: TuiArgs, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    parse_scorer_spec(&a.scorer).with_context(|| format!("--scorer {}", a.scorer))?;
+    let model_args = a.model.clone();
+    let loader: Option<runtime::LoaderFn> = if a.no_model {
+        None
+    } else {
+        Some(Box::new(move || {
+            model_args.load().map_err(|e| format!("{e:#}"))
+        }))
+    };
+    runtime::run(Options {
+        model: if a.no_model {
+            "none".into()
+        } else {
+            a.model.model.clone()
+        },
+        loader,
+        scorer: a.scorer,
+        dataset: a.dataset,
+        theme: a.theme,
+        color: a.color,
+        exit_after_first_frame: a.exit_after_first_frame,
+    })
+    .context("the TUI failed")?;
+    let log = log_file.map_or_else(
+        || tokenskip_studio::logging::default_log_dir().join("tokenskip-studio.log"),
+        std::path::Path::to_path_buf,
+    );
+    eprintln!("log: {}", log.display());
+    Ok(())
+}

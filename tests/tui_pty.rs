@@ -1,0 +1,218 @@
+//! The real binary in a pseudo-terminal: it starts on the tiny model, takes keys, and
+//! on SIGTERM leaves the alternate screen and raw mode (the user's shell works again).
+//!
+//! Uses `libc::openpty` directly (libc is already a dependency), so no pty crate.
+
+#![cfg(unix)]
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::FromRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Pty {
+    master: File,
+    slave: File,
+    output: Arc<Mutex<Vec<u8>>>,
+}
+
+fn open_pty(cols: u16, rows: u16) -> Pty {
+    let (mut master, mut slave) = (0, 0);
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two fds; null name and termios mean defaults.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &ws,
+        )
+    };
+    assert_eq!(rc, 0, "openpty failed");
+    // SAFETY: both fds were just opened and are owned here.
+    let (master, slave) = unsafe { (File::from_raw_fd(master), File::from_raw_fd(slave)) };
+    let output = Arc::new(Mutex::new(Vec::new()));
+    let mut reader = master.try_clone().unwrap();
+    let sink = Arc::clone(&output);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    Pty {
+        master,
+        slave,
+        output,
+    }
+}
+
+impl Pty {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()).to_string()
+    }
+
+    /// Waits until the output (after byte `from`) contains `needle`.
+    fn wait_for(&self, needle: &str, from: usize, timeout: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            let out = self.output.lock().unwrap();
+            if String::from_utf8_lossy(&out[from.min(out.len())..]).contains(needle) {
+                return true;
+            }
+            drop(out);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    fn len(&self) -> usize {
+        self.output.lock().unwrap().len()
+    }
+}
+
+/// Starts the TUI on the tiny model in `pty`, as a terminal emulator would.
+fn spawn(pty: &Pty, envs: &[(&str, &str)]) -> std::process::Child {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-qwen2");
+    let log = std::env::temp_dir().join("tss-pty-test.log");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokenskip-studio"));
+    cmd.arg("--log-file")
+        .arg(&log)
+        .args(["tui", "--model"])
+        .arg(&fixture)
+        .env("TERM", "xterm-256color")
+        .env("HF_HUB_OFFLINE", "1")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::from(pty.slave.try_clone().unwrap()))
+        .stdout(Stdio::from(pty.slave.try_clone().unwrap()))
+        .stderr(Stdio::from(pty.slave.try_clone().unwrap()))
+        .envs(envs.iter().copied());
+    // SAFETY: setsid and ioctl are async-signal-safe; they make the pty the child's
+    // controlling terminal, as a terminal emulator would.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            libc::ioctl(0, libc::TIOCSCTTY, 0);
+            Ok(())
+        });
+    }
+    cmd.spawn().expect("start tokenskip-studio")
+}
+
+/// Raw mode is off: canonical input and echo are back on the terminal.
+fn assert_cooked(pty: &Pty) {
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: tcgetattr fills `t` from a valid fd.
+    let rc = unsafe { libc::tcgetattr(std::os::fd::AsRawFd::as_raw_fd(&pty.slave), &mut t) };
+    assert_eq!(rc, 0);
+    assert!(t.c_lflag & libc::ICANON != 0, "terminal left in raw mode");
+    assert!(t.c_lflag & libc::ECHO != 0, "echo left off");
+}
+
+fn wait_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let pty = open_pty(100, 30);
+    let mut child = spawn(&pty, &[]);
+
+    let up = pty.wait_for("TokenSkip Studio", 0, Duration::from_secs(30));
+    assert!(up, "no first frame; output so far: {:?}", pty.text());
+    assert!(
+        pty.text().contains("\x1b[?1049h"),
+        "alternate screen not entered"
+    );
+    assert!(
+        pty.wait_for("loaded", 0, Duration::from_secs(30)),
+        "model never loaded"
+    );
+
+    // Keys: two questions down, ratio up twice (0.70), word granularity.
+    let mark = pty.len();
+    (&pty.master).write_all(b"jj>>w").unwrap();
+    assert!(
+        pty.wait_for("0.70", mark, Duration::from_secs(10)),
+        "keys had no effect: {:?}",
+        pty.text()
+    );
+
+    // SAFETY: plain kill(2) on our child's pid.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = wait_exit(&mut child);
+    assert!(status.success(), "exit status {status:?}");
+    std::thread::sleep(Duration::from_millis(200));
+    let out = pty.text();
+    assert!(
+        out.contains("\x1b[?1049l"),
+        "alternate screen not left: {:?}",
+        &out[out.len().saturating_sub(400)..]
+    );
+    assert!(!out.contains("panicked"), "{out}");
+
+    assert_cooked(&pty);
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_says_why() {
+    let pty = open_pty(80, 24);
+    let mut child = spawn(&pty, &[("TOKENSKIP_TUI_TEST_PANIC", "1")]);
+    let status = wait_exit(&mut child);
+    assert_eq!(status.code(), Some(101), "a panic exits with 101");
+    std::thread::sleep(Duration::from_millis(200));
+    let out = pty.text();
+    assert!(
+        out.contains("\x1b[?1049h"),
+        "never entered the alternate screen"
+    );
+    let left = out.find("\x1b[?1049l").expect("alternate screen not left");
+    let msg = out
+        .rfind("panicking after the first frame")
+        .expect("panic message lost");
+    assert!(
+        left < msg,
+        "the message must be printed on the restored screen"
+    );
+    assert_cooked(&pty);
+}
+
+/// Piped into another program, the TUI refuses in one line instead of drawing escapes
+/// into the pipe (and never touches the terminal it may still have).
+#[test]
+fn without_a_terminal_it_says_so_in_one_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tokenskip-studio"))
+        .arg("--log-file")
+        .arg(std::env::temp_dir().join("tss-pty-test.log"))
+        .args(["tui", "--no-model"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty(), "wrote to the pipe: {:?}", out.stdout);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("stdout is not a terminal"), "{err}");
+}
