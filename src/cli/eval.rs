@@ -2,15 +2,17 @@
 
 use super::generate::check_ratio;
 use super::ModelArgs;
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::Args;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use tokenskip_studio::data::datasets::{self, JsonlFields};
 use tokenskip_studio::jobs::progress::{ProgressMode, Reporter};
-use tokenskip_studio::model::PromptFormat;
+use tokenskip_studio::model::{load_tokenizer, ChatTokenizer, ModelSpec, PromptFormat};
 use tokenskip_studio::pipeline::answer::GraderStrategy;
 use tokenskip_studio::pipeline::eval::chart;
-use tokenskip_studio::pipeline::eval::run::{run as run_eval, EvalConfig};
+use tokenskip_studio::pipeline::eval::endpoint::{stop_strings, Endpoint, EndpointConfig};
+use tokenskip_studio::pipeline::eval::run::{run as run_eval, Backend, EvalConfig};
 use tokenskip_studio::pipeline::eval::summary::{rows, table, Method, Summary};
 use tokenskip_studio::pipeline::train::save::write_atomic;
 
@@ -61,6 +63,77 @@ pub struct EvalArgs {
     /// Also write the accuracy-vs-tokens chart as SVG.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    #[command(flatten)]
+    pub served: ServedArgs,
+}
+
+/// Evaluating a model served by an OpenAI-compatible server instead of loading it.
+#[derive(Debug, Args)]
+pub struct ServedArgs {
+    /// Base URL of an OpenAI-compatible server (vLLM, SGLang, llama.cpp server), e.g.
+    /// http://gpu-node:8000: prompts go to URL/v1/completions and no weights are loaded;
+    /// --model (default: --served-model) then only supplies the tokenizer and chat template.
+    #[arg(long, value_name = "URL", requires = "served_model")]
+    pub endpoint: Option<String>,
+    /// The name the server serves the model under (the request's `model` field).
+    #[arg(long, value_name = "NAME", requires = "endpoint")]
+    pub served_model: Option<String>,
+    /// Requests in flight at once with --endpoint [default: 8; 1 with --latency].
+    #[arg(long, value_name = "N", requires = "endpoint")]
+    pub concurrency: Option<usize>,
+    /// Environment variable holding the server's API key (sent as a Bearer token).
+    #[arg(long, value_name = "VAR", requires = "endpoint")]
+    pub api_key_env: Option<String>,
+    /// Retries of a failed request (waits 0.5 s, 1 s, 2 s, ...) before the sample is
+    /// recorded as failed.
+    #[arg(long, default_value_t = 3, requires = "endpoint")]
+    pub retries: u32,
+    /// Seconds one request may take.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 600,
+        requires = "endpoint"
+    )]
+    pub request_timeout: u64,
+    /// With --resume: redo the samples whose request failed in the earlier run.
+    #[arg(long, requires = "resume")]
+    pub retry_failed: bool,
+}
+
+impl ServedArgs {
+    /// The client, or `None` without --endpoint.
+    fn endpoint(&self, latency: bool, tok: &ChatTokenizer) -> anyhow::Result<Option<Endpoint>> {
+        let (Some(url), Some(model)) = (&self.endpoint, &self.served_model) else {
+            return Ok(None);
+        };
+        let concurrency = match (self.concurrency, latency) {
+            (Some(0), _) => bail!("--concurrency must be at least 1"),
+            (Some(n), true) if n > 1 => {
+                bail!("--latency measures one request at a time: drop --concurrency {n}")
+            }
+            (Some(n), _) => n,
+            (None, true) => 1,
+            (None, false) => 8,
+        };
+        let api_key = match &self.api_key_env {
+            None => None,
+            Some(var) => match std::env::var(var) {
+                Ok(k) if !k.is_empty() => Some(k),
+                _ => bail!("--api-key-env {var}: the environment variable {var} is not set (or empty); export it with the server's API key"),
+            },
+        };
+        let cfg = EndpointConfig {
+            url: url.clone(),
+            model: model.clone(),
+            api_key,
+            concurrency,
+            retries: self.retries,
+            backoff: Duration::from_millis(500),
+            timeout: Duration::from_secs(self.request_timeout.max(1)),
+        };
+        Ok(Some(Endpoint::new(cfg, stop_strings(tok))?))
+    }
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<()> {
@@ -90,8 +163,32 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         }
         std::fs::remove_file(&samples_path)?;
     }
+    let served = a.served.endpoint.is_some();
+    if served && a.model.adapter.is_some() {
+        bail!("--adapter is applied to a model loaded here; with --endpoint serve the adapter on the server (vLLM: --enable-lora --lora-modules NAME=DIR) and pass NAME as --served-model");
+    }
+    // With --endpoint only the tokenizer and chat template are loaded.
+    let (local, tokenizer, name) = match &a.served.served_model {
+        Some(served_name) if served => {
+            let spec_text = if a.model.model == "demo" {
+                served_name
+            } else {
+                &a.model.model
+            };
+            let spec: ModelSpec = spec_text.parse().with_context(|| {
+                format!("--endpoint needs the served model's tokenizer: pass --model DIR or a hub id (e.g. --model Qwen/Qwen2.5-7B-Instruct); `{spec_text}` is neither")
+            })?;
+            let tok = load_tokenizer(&spec)
+                .with_context(|| format!("loading the tokenizer and chat template of {spec}"))?;
+            (None, tok, served_name.clone())
+        }
+        _ => {
+            let m = a.model.load()?;
+            (Some(m.decoder), m.tokenizer, m.name)
+        }
+    };
+    let endpoint = a.served.endpoint(a.latency, &tokenizer)?;
     std::fs::create_dir_all(&a.out)?;
-    let m = a.model.load()?;
     let cfg = EvalConfig {
         ratios: a.ratios.clone(),
         max_new_tokens: a.max_new_tokens.unwrap_or(kind.default_max_new_tokens()),
@@ -103,20 +200,29 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
         baselines: a.baseline.clone(),
+        retry_failed: a.served.retry_failed,
+    };
+    let backend = match (&endpoint, &local) {
+        (Some(ep), _) => Backend::Endpoint(ep),
+        (None, Some(d)) => Backend::Local(d),
+        (None, None) => {
+            bail!("no model to evaluate: pass --model, or --endpoint with --served-model")
+        }
     };
     let mut rep = Reporter::new(a.progress, "eval");
-    let samples = run_eval(&m.decoder, &m.tokenizer, &examples, &cfg, &a.out, &mut rep)?;
+    let samples = run_eval(backend, &tokenizer, &examples, &cfg, &a.out, &mut rep)?;
     let summary = Summary {
         format: "tokenskip-eval-summary/1".into(),
-        model: m.name.clone(),
+        model: name.clone(),
         adapter: a.model.adapter.clone(),
         dataset: a.dataset.clone(),
-        timing: if a.latency {
-            "latency (batch size 1)".into()
-        } else {
-            format!("throughput (batch size {})", a.batch_size)
+        timing: match &endpoint {
+            Some(ep) => format!("endpoint (concurrency {})", ep.config().concurrency),
+            None if a.latency => "latency (batch size 1)".into(),
+            None => format!("throughput (batch size {})", a.batch_size),
         },
         grader: grader.name().into(),
+        endpoint: endpoint.as_ref().map(|ep| ep.url().to_string()),
         rows: rows(&samples),
     };
     write_atomic(
@@ -126,16 +232,27 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
     if let Some(p) = &a.plot {
         write_atomic(
             p,
-            chart::svg(&summary.rows, &format!("{} on {}", m.name, a.dataset)).as_bytes(),
+            chart::svg(&summary.rows, &format!("{} on {}", name, a.dataset)).as_bytes(),
         )?;
     }
     if a.progress != ProgressMode::Json {
         println!(
             "{} on {} ({}, grader {})",
-            m.name, a.dataset, summary.timing, summary.grader
+            name, a.dataset, summary.timing, summary.grader
         );
         print!("{}", table(&summary.rows));
         print!("{}", chart::terminal(&summary.rows, 60, 12));
+    }
+    let errors: usize = summary.rows.iter().map(|r| r.errors).sum();
+    if errors > 0 {
+        let note = format!(
+            "{errors} request(s) failed and count as incorrect (see `error` in {}); rerun with --resume --retry-failed to redo them",
+            samples_path.display()
+        );
+        match a.progress {
+            ProgressMode::Json => rep.log("warn", &note),
+            _ => println!("{note}"),
+        }
     }
     rep.done(vec![
         samples_path.display().to_string(),

@@ -149,8 +149,7 @@ impl GgufModel {
             tensors.insert(hf, t);
         }
 
-        let bos = meta(&ct, "tokenizer.ggml.bos_token_id").and_then(|v| v.to_u32().ok());
-        let eos = meta(&ct, "tokenizer.ggml.eos_token_id").and_then(|v| v.to_u32().ok());
+        let (bos, eos) = special_ids(&ct);
         let cfg = ModelConfig {
             arch,
             vocab_size: vocab,
@@ -169,10 +168,10 @@ impl GgufModel {
             attention_bias: tensors.contains_key("model.layers.0.self_attn.q_proj.bias"),
             mlp_bias: tensors.contains_key("model.layers.0.mlp.up_proj.bias"),
             bos_token_id: bos,
-            eos_token_ids: eos.into_iter().collect(),
+            eos_token_ids: eos.clone(),
             saved_dtype: None,
         };
-        let tokenizer = Self::tokenizer(&ct, &cfg);
+        let tokenizer = Self::tokenizer(&ct, bos, &eos);
         Ok(GgufModel {
             cfg,
             tensors: MapSource {
@@ -183,8 +182,22 @@ impl GgufModel {
         })
     }
 
+    /// Only the tokenizer of the GGUF file at `path`, from its metadata (no tensor is read,
+    /// any architecture); `None` when the file has no tokenizer metadata.
+    pub fn read_tokenizer(path: &Path) -> Result<Option<ChatTokenizer>, LoadError> {
+        let mut file = std::fs::File::open(path).map_err(|e| LoadError::file(path, e))?;
+        let ct = gguf_file::Content::read(&mut file)
+            .map_err(|e| LoadError::file(path, format!("not a valid GGUF file: {e}")))?;
+        let (bos, eos) = special_ids(&ct);
+        Ok(Self::tokenizer(&ct, bos, &eos))
+    }
+
     /// Builds the tokenizer from `tokenizer.ggml.*` metadata (candle's GGUF helper).
-    fn tokenizer(ct: &gguf_file::Content, cfg: &ModelConfig) -> Option<ChatTokenizer> {
+    fn tokenizer(
+        ct: &gguf_file::Content,
+        bos_id: Option<u32>,
+        eos_ids: &[u32],
+    ) -> Option<ChatTokenizer> {
         let mut inner = tokenizers::Tokenizer::from_gguf(ct).ok()?;
         let pre = meta(ct, "tokenizer.ggml.pre")
             .and_then(|v| v.to_string().ok())
@@ -193,8 +206,8 @@ impl GgufModel {
             inner.with_pre_tokenizer(Some(p));
         }
         let token = |id: Option<u32>| id.and_then(|i| inner.id_to_token(i));
-        let eos = token(cfg.eos_token_ids.first().copied());
-        let bos = token(cfg.bos_token_id);
+        let eos = token(eos_ids.first().copied());
+        let bos = token(bos_id);
         let template = meta(ct, "tokenizer.chat_template")
             .and_then(|v| v.to_string().ok())
             .cloned();
@@ -202,14 +215,18 @@ impl GgufModel {
             .and_then(|v| v.to_bool().ok())
             .unwrap_or(false);
         Some(ChatTokenizer::new(
-            inner,
-            eos,
-            bos,
-            template,
-            add_bos,
-            &cfg.eos_token_ids,
+            inner, eos, bos, template, add_bos, eos_ids,
         ))
     }
+}
+
+/// BOS id and EOS ids from `tokenizer.ggml.*` metadata.
+fn special_ids(ct: &gguf_file::Content) -> (Option<u32>, Vec<u32>) {
+    let id = |k: &str| meta(ct, k).and_then(|v| v.to_u32().ok());
+    (
+        id("tokenizer.ggml.bos_token_id"),
+        id("tokenizer.ggml.eos_token_id").into_iter().collect(),
+    )
 }
 
 #[cfg(test)]

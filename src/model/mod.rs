@@ -20,5 +20,5 @@ pub use decoder::{Decoder, ForwardArgs, KvCache, Logits, Positions};
 pub use generate::{
     generate, generate_batch_greedy, GenerateParams, Generation, Sampling, StopReason,
 };
-pub use source::{load, LoadOptions, LoadedModel, ModelError, ModelSpec};
+pub use source::{load, load_tokenizer, LoadOptions, LoadedModel, ModelError, ModelSpec};
 pub use tokenizer::{ChatTokenizer, PromptFormat};

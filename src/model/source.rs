@@ -130,15 +130,7 @@ pub fn load(spec: &ModelSpec, opts: &LoadOptions) -> Result<LoadedModel, ModelEr
             let g = GgufModel::open(path)?;
             let tokenizer = match g.tokenizer {
                 Some(t) => t,
-                None => {
-                    let dir = path.parent().unwrap_or(Path::new("."));
-                    if !dir.join("tokenizer.json").exists() {
-                        return Err(ModelError::NoGgufTokenizer {
-                            path: path.display().to_string(),
-                        });
-                    }
-                    ChatTokenizer::from_dir(dir, &g.cfg.eos_token_ids)?
-                }
+                None => gguf_side_tokenizer(path, &g.cfg.eos_token_ids)?,
             };
             (
                 Decoder::load(g.cfg, &g.tensors, &opts.device, opts.dtype)?,
@@ -159,7 +151,17 @@ pub fn load(spec: &ModelSpec, opts: &LoadOptions) -> Result<LoadedModel, ModelEr
 
 fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<(Decoder, ChatTokenizer), ModelError> {
     let cfg = ModelConfig::from_file(&dir.join("config.json"))?;
-    let mut eos = cfg.eos_token_ids.clone();
+    let tokenizer = dir_tokenizer(dir, &cfg.eos_token_ids)?;
+    let weights = SafetensorsSource::open_dir(dir)?;
+    Ok((
+        Decoder::load(cfg, &weights, &opts.device, opts.dtype)?,
+        tokenizer,
+    ))
+}
+
+/// The tokenizer of an HF-layout directory; `config_eos` are the EOS ids of `config.json`.
+fn dir_tokenizer(dir: &Path, config_eos: &[u32]) -> Result<ChatTokenizer, ModelError> {
+    let mut eos = config_eos.to_vec();
     // generation_config.json often lists extra stop ids (LLaMA-3's <|eot_id|>).
     if let Ok(text) = std::fs::read_to_string(dir.join("generation_config.json")) {
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
@@ -170,29 +172,87 @@ fn load_dir(dir: &Path, opts: &LoadOptions) -> Result<(Decoder, ChatTokenizer), 
             }
         }
     }
-    let tokenizer = ChatTokenizer::from_dir(dir, &eos)?;
-    let weights = SafetensorsSource::open_dir(dir)?;
-    Ok((
-        Decoder::load(cfg, &weights, &opts.device, opts.dtype)?,
-        tokenizer,
-    ))
+    Ok(ChatTokenizer::from_dir(dir, &eos)?)
+}
+
+/// Loads only the tokenizer and chat template of `spec`: no weights are read, and the
+/// architecture need not be one this crate runs (for models served elsewhere, `eval
+/// --endpoint`). A directory or hub repo needs `tokenizer.json`; `config.json` is optional
+/// and only read for its EOS ids. A GGUF file's metadata is read, not its tensors.
+pub fn load_tokenizer(spec: &ModelSpec) -> Result<ChatTokenizer, ModelError> {
+    match spec {
+        ModelSpec::Demo => demo_tokenizer().map(|(_, t)| t),
+        ModelSpec::Dir(dir) => dir_tokenizer(dir, &config_eos_ids(dir)?),
+        ModelSpec::Hub(id) => {
+            hub_get(id, "config.json", true)?;
+            let dir = hub_snapshot(id, &["tokenizer.json".into()])?;
+            dir_tokenizer(&dir, &config_eos_ids(&dir)?)
+        }
+        ModelSpec::Gguf(path) => match GgufModel::read_tokenizer(path)? {
+            Some(t) => Ok(t),
+            None => gguf_side_tokenizer(path, &[]),
+        },
+    }
+}
+
+/// `eos_token_id` of `dir/config.json` without validating the rest (any architecture).
+fn config_eos_ids(dir: &Path) -> Result<Vec<u32>, ModelError> {
+    let path = dir.join("config.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(Vec::new());
+    };
+    let shown = path.display().to_string();
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|source| ConfigError::Json {
+        path: shown.clone(),
+        source,
+    })?;
+    Ok(
+        token_ids(v.get("eos_token_id")).map_err(|problem| ConfigError::Field {
+            path: shown,
+            field: "eos_token_id".into(),
+            problem,
+        })?,
+    )
+}
+
+/// A GGUF file without tokenizer metadata: the `tokenizer.json` beside it.
+fn gguf_side_tokenizer(path: &Path, eos: &[u32]) -> Result<ChatTokenizer, ModelError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if !dir.join("tokenizer.json").exists() {
+        return Err(ModelError::NoGgufTokenizer {
+            path: path.display().to_string(),
+        });
+    }
+    Ok(ChatTokenizer::from_dir(dir, eos)?)
+}
+
+#[cfg(tokenskip_demo)]
+macro_rules! asset {
+    ($f:literal) => {
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/", $f))
+    };
 }
 
 #[cfg(tokenskip_demo)]
 fn load_demo(opts: &LoadOptions) -> Result<(Decoder, ChatTokenizer), ModelError> {
-    macro_rules! asset {
-        ($f:literal) => {
-            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/", $f))
-        };
-    }
-    let cfg_text = String::from_utf8_lossy(asset!("config.json"));
-    let cfg = ModelConfig::from_json_str(&cfg_text, "demo/config.json")?;
+    let (cfg, tokenizer) = demo_tokenizer()?;
     let tensors = candle_core::safetensors::load_buffer(asset!("model.safetensors"), &Device::Cpu)
         .map_err(|e| LoadError::candle("demo/model.safetensors", e))?;
     let src = MapSource {
         tensors,
         desc: "the embedded demo model".into(),
     };
+    Ok((
+        Decoder::load(cfg, &src, &opts.device, opts.dtype)?,
+        tokenizer,
+    ))
+}
+
+/// The embedded demo model's config and tokenizer (no weights).
+#[cfg(tokenskip_demo)]
+fn demo_tokenizer() -> Result<(ModelConfig, ChatTokenizer), ModelError> {
+    let cfg_text = String::from_utf8_lossy(asset!("config.json"));
+    let cfg = ModelConfig::from_json_str(&cfg_text, "demo/config.json")?;
     let tok_cfg: serde_json::Value = serde_json::from_slice(asset!("tokenizer_config.json"))
         .map_err(|e| TokenizerError::File {
             path: "demo/tokenizer_config.json".into(),
@@ -205,14 +265,16 @@ fn load_demo(opts: &LoadOptions) -> Result<(Decoder, ChatTokenizer), ModelError>
         &cfg.eos_token_ids,
         "demo",
     )?;
-    Ok((
-        Decoder::load(cfg, &src, &opts.device, opts.dtype)?,
-        tokenizer,
-    ))
+    Ok((cfg, tokenizer))
 }
 
 #[cfg(not(tokenskip_demo))]
 fn load_demo(_opts: &LoadOptions) -> Result<(Decoder, ChatTokenizer), ModelError> {
+    Err(ModelError::NoDemo)
+}
+
+#[cfg(not(tokenskip_demo))]
+fn demo_tokenizer() -> Result<(ModelConfig, ChatTokenizer), ModelError> {
     Err(ModelError::NoDemo)
 }
 
@@ -335,6 +397,41 @@ mod tests {
             "src".parse::<ModelSpec>().unwrap(),
             ModelSpec::Dir(_)
         ));
+    }
+
+    fn fixture(p: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(p)
+    }
+
+    #[test]
+    fn tokenizer_alone_matches_the_full_load_and_needs_no_weights() {
+        let dir = fixture("tiny-qwen2");
+        let full = load(&ModelSpec::Dir(dir.clone()), &LoadOptions::default()).unwrap();
+        let alone = load_tokenizer(&ModelSpec::Dir(dir.clone())).unwrap();
+        assert_eq!(alone.eos_ids, full.tokenizer.eos_ids);
+        assert_eq!(alone.chat_template, full.tokenizer.chat_template);
+
+        // Only tokenizer files and a config of an architecture this crate cannot run.
+        let tmp = tempfile::tempdir().unwrap();
+        for f in ["tokenizer.json", "tokenizer_config.json"] {
+            std::fs::copy(dir.join(f), tmp.path().join(f)).unwrap();
+        }
+        std::fs::write(
+            tmp.path().join("config.json"),
+            r#"{"architectures": ["MixtralForCausalLM"], "eos_token_id": [2, 5]}"#,
+        )
+        .unwrap();
+        let spec = ModelSpec::Dir(tmp.path().to_path_buf());
+        assert!(load(&spec, &LoadOptions::default()).is_err());
+        assert_eq!(load_tokenizer(&spec).unwrap().eos_ids, vec![2, 5]);
+
+        let gguf = fixture("tiny-llama.gguf");
+        let full = load(&ModelSpec::Gguf(gguf.clone()), &LoadOptions::default()).unwrap();
+        let alone = load_tokenizer(&ModelSpec::Gguf(gguf)).unwrap();
+        assert_eq!(alone.eos_ids, full.tokenizer.eos_ids);
+        assert_eq!(alone.eos_token, full.tokenizer.eos_token);
     }
 
     #[test]
