@@ -342,21 +342,14 @@ impl Decoder {
         let g = c.kv_groups();
         let q = q.reshape((b, nkv, g * t, hd))?;
         let scores = (q.matmul(&k.t()?)? * (1.0 / (hd as f64).sqrt()))?;
-        let scores = scores.reshape((b, nh, t, total))?;
+        // Softmax in f32, as the reference implementations do for half precision; the mask is
+        // additive and f32 too, so masked scores stay finite (no NaN on all-padding rows).
+        let scores = scores.reshape((b, nh, t, total))?.to_dtype(DType::F32)?;
         let scores = match mask {
-            Some(m) => {
-                let fill = Tensor::new(f32::MIN, &self.device)?
-                    .to_dtype(scores.dtype())?
-                    .broadcast_as(scores.shape())?;
-                m.broadcast_as(scores.shape())?.where_cond(&scores, &fill)?
-            }
+            Some(m) => scores.broadcast_add(m)?,
             None => scores,
         };
-        // Softmax in f32, as the reference implementations do for half precision.
-        let probs = self
-            .kernels
-            .softmax_last_dim(&scores.to_dtype(DType::F32)?)?
-            .to_dtype(self.dtype)?;
+        let probs = self.kernels.softmax_last_dim(&scores)?.to_dtype(self.dtype)?;
         let out = probs.reshape((b, nkv, g * t, total))?.matmul(&v)?;
         let out = out
             .reshape((b, nh, t, hd))?
@@ -366,7 +359,10 @@ impl Decoder {
         Ok((out, want_probs.then_some(probs)))
     }
 
-    /// `[b or 1, 1, t, past + t]` u8 mask (1 = may attend), or `None` when nothing is masked.
+    /// Additive f32 mask `[b or 1, 1, t, past + t]`: 0 where a query may attend, -1e30 where
+    /// not (causal, and padding keys); `None` when nothing is masked. Built once per forward
+    /// and added with a broadcast: a `where_cond` against a broadcast fill value walked every
+    /// score with strided indexing, a large share of prefill time.
     fn attention_mask(
         &self,
         b: usize,
@@ -378,15 +374,18 @@ impl Decoder {
         if t == 1 && key_mask.is_none() {
             return Ok(None);
         }
-        let causal: Vec<u8> = (0..t)
-            .flat_map(|i| (0..total).map(move |j| u8::from(j <= past + i)))
+        const MASKED: f32 = -1e30;
+        let causal: Vec<f32> = (0..t)
+            .flat_map(|i| (0..total).map(move |j| if j <= past + i { 0.0 } else { MASKED }))
             .collect();
         let causal = Tensor::from_vec(causal, (1, 1, t, total), &self.device)?;
         match key_mask {
             None => Ok(Some(causal)),
             Some(km) => {
-                let km = km.reshape((b, 1, 1, total))?;
-                Ok(Some(causal.broadcast_mul(&km)?))
+                // 1 -> 0, 0 -> MASKED; the sum of two masked terms stays finite in f32.
+                let pad = ((km.to_dtype(DType::F32)? - 1.0)? * (-(MASKED as f64)))?;
+                let pad = pad.reshape((b, 1, 1, total))?;
+                Ok(Some(causal.broadcast_add(&pad)?.contiguous()?))
             }
         }
     }
