@@ -349,7 +349,10 @@ impl Decoder {
             Some(m) => scores.broadcast_add(m)?,
             None => scores,
         };
-        let probs = self.kernels.softmax_last_dim(&scores)?.to_dtype(self.dtype)?;
+        let probs = self
+            .kernels
+            .softmax_last_dim(&scores)?
+            .to_dtype(self.dtype)?;
         let out = probs.reshape((b, nkv, g * t, total))?.matmul(&v)?;
         let out = out
             .reshape((b, nh, t, hd))?
