@@ -74,6 +74,24 @@ pub fn build_scorer(
     }
 }
 
+/// Keeps the final-answer line whole at every ratio: TokenSkip compresses the reasoning and
+/// always appends `The final answer is: $\boxed{N}$`, so the panes should never prune it.
+pub fn force_answer_line(
+    text: &str,
+    tokens: &[TokenSpan],
+    importance: &mut crate::importance::Importance,
+) {
+    let cut = crate::pipeline::prune::run::reasoning(text).len();
+    if cut == text.len() {
+        return;
+    }
+    for (t, f) in tokens.iter().zip(importance.forced.iter_mut()) {
+        if t.start >= cut && !text[t.start..t.end].trim().is_empty() && f.is_none() {
+            *f = Some(crate::importance::ForceReason::Answer);
+        }
+    }
+}
+
 /// Tokenizes and scores `text` (the synchronous part of `Effect::Analyze`).
 pub fn analyze(
     tok: &ChatTokenizer,
@@ -84,7 +102,8 @@ pub fn analyze(
 ) -> Action {
     let result = target_tokens(tok, text).and_then(|tokens| {
         let s = build_scorer(scorer, model).map_err(|e| e.to_string())?;
-        let importance = s.score(text, &tokens).map_err(|e| e.to_string())?;
+        let mut importance = s.score(text, &tokens).map_err(|e| e.to_string())?;
+        force_answer_line(text, &tokens, &mut importance);
         Ok((tokens, importance))
     });
     match result {
@@ -108,6 +127,31 @@ mod tests {
         let spans = target_tokens(&tok, text).unwrap();
         crate::importance::validate_spans(text, &spans).unwrap();
         assert!(spans.len() > 10);
+    }
+
+    #[test]
+    fn the_answer_line_survives_any_ratio() {
+        let tok = fallback_tokenizer().unwrap();
+        let text = "So we add: 2 + 3 = 5.\n\nThe final answer is: $\\boxed{5}$";
+        let Action::Analyzed {
+            tokens, importance, ..
+        } = analyze(&tok, None, 1, text, "rules")
+        else {
+            panic!("analysis failed");
+        };
+        let c = crate::compress::Compressor::new(
+            text,
+            &importance,
+            &tokens,
+            crate::compress::Granularity::Token,
+            Default::default(),
+        )
+        .unwrap();
+        let out = c.compress(0.1).unwrap().text;
+        assert!(
+            out.ends_with("The final answer is: $\\boxed{5}$"),
+            "{out:?}"
+        );
     }
 
     #[test]
