@@ -229,3 +229,37 @@ fn prune_handles_multibyte_characters_split_across_tokens() {
     let text = std::fs::read_to_string(tmp.path().join("o/pruned.jsonl")).unwrap();
     assert_eq!(text.lines().count(), 5);
 }
+
+#[test]
+fn jsonl_datasets_take_field_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("q.jsonl");
+    let line = serde_json::json!({"problem": "Tom has 2 apples and buys 3.", "sol": "2 + 3 = 5.\n\nThe final answer is: $\\boxed{5}$", "ans": "5"});
+    std::fs::write(&data, format!("{line}\n")).unwrap();
+    let o = prune(
+        &tmp.path().join("o"),
+        &[
+            "--dataset",
+            &format!("jsonl:{}", data.display()),
+            "--question-field",
+            "problem",
+            "--answer-field",
+            "ans",
+            "--cot-field",
+            "sol",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let first: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(tmp.path().join("o/pruned.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (first["answer"].as_str(), first["cot"].as_str()),
+        (Some("5"), Some("2 + 3 = 5."))
+    );
+}

@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tokenskip_studio::data::datasets::{self, JsonlFields};
+use tokenskip_studio::data::datasets;
 use tokenskip_studio::jobs::progress::{ProgressMode, Reporter};
 use tokenskip_studio::model::{load_tokenizer, ChatTokenizer, ModelSpec, PromptFormat};
 use tokenskip_studio::pipeline::answer::GraderStrategy;
@@ -48,10 +48,8 @@ pub struct EvalArgs {
     /// Separator around gamma (default: the model's EOS string).
     #[arg(long)]
     pub separator: Option<String>,
-    #[arg(long, default_value = "question")]
-    pub question_field: String,
-    #[arg(long, default_value = "answer")]
-    pub answer_field: String,
+    #[command(flatten)]
+    pub fields: super::FieldArgs,
     /// Continue a killed run in --out without redoing or duplicating samples.
     #[arg(long)]
     pub resume: bool,
@@ -144,11 +142,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<()> {
         bail!("--baseline needs gamma 1.0 in --ratios: a baseline's budget is gamma x the mean full-CoT length");
     }
     let grader: GraderStrategy = a.grader.parse()?;
-    let fields = JsonlFields {
-        question: a.question_field.clone(),
-        answer: a.answer_field.clone(),
-        cot: None,
-    };
+    let fields = a.fields.fields();
     let (kind, mut examples) = datasets::load(&a.dataset, &fields)?;
     if let Some(n) = a.limit {
         examples.truncate(n);

@@ -30,6 +30,8 @@ pub struct GenerateArgs {
     /// With --dataset: prompts decoded together.
     #[arg(long, default_value_t = 8)]
     pub batch_size: usize,
+    #[command(flatten)]
+    pub fields: super::FieldArgs,
     /// With --dataset: how answers are checked.
     #[arg(long, default_value = "tokenskip-v1")]
     pub grader: String,
@@ -165,9 +167,9 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<()> {
 
 /// `generate --dataset D --out DIR`: TokenSkip step 1, the model's own CoTs.
 fn run_dataset(a: &GenerateArgs, spec: &str) -> anyhow::Result<()> {
-    use tokenskip_studio::data::datasets::{self, JsonlFields};
+    use tokenskip_studio::data::datasets;
     let grader: tokenskip_studio::pipeline::answer::GraderStrategy = a.grader.parse()?;
-    let (kind, mut examples) = datasets::load(spec, &JsonlFields::default())?;
+    let (kind, mut examples) = datasets::load(spec, &a.fields.fields())?;
     if let Some(n) = a.limit {
         examples.truncate(n);
     }

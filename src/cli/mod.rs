@@ -61,6 +61,30 @@ pub enum Command {
     BenchScore(bench::BenchScoreArgs),
 }
 
+/// Field names for `jsonl:PATH` datasets: shared by generate, prune and eval.
+#[derive(Debug, Clone, Args)]
+pub struct FieldArgs {
+    /// The question field of `jsonl:PATH` records.
+    #[arg(long, default_value = "question")]
+    pub question_field: String,
+    /// The reference-answer field of `jsonl:PATH` records.
+    #[arg(long, default_value = "answer")]
+    pub answer_field: String,
+    /// The field holding a reference CoT (for `prune --cot-source dataset`).
+    #[arg(long)]
+    pub cot_field: Option<String>,
+}
+
+impl FieldArgs {
+    pub fn fields(&self) -> tokenskip_studio::data::datasets::JsonlFields {
+        tokenskip_studio::data::datasets::JsonlFields {
+            question: self.question_field.clone(),
+            answer: self.answer_field.clone(),
+            cot: self.cot_field.clone(),
+        }
+    }
+}
+
 /// Which model to load, and how: shared by every command that runs one.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {

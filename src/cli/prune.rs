@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use tokenskip_studio::compress::{CompressOptions, Granularity};
-use tokenskip_studio::data::datasets::{self, JsonlFields};
+use tokenskip_studio::data::datasets;
 use tokenskip_studio::jobs::progress::{ProgressMode, Reporter};
 use tokenskip_studio::model::PromptFormat;
 use tokenskip_studio::pipeline::answer::GraderStrategy;
@@ -41,6 +41,8 @@ pub struct PruneArgs {
     pub cots: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = CotSource::Model)]
     pub cot_source: CotSource,
+    #[command(flatten)]
+    pub fields: super::FieldArgs,
     /// Importance scorer: rules, surprisal[:MODEL], attention[:MODEL], counterfactual[:MODEL], llmlingua2[:MODEL].
     #[arg(long, default_value = "rules")]
     pub scorer: String,
@@ -113,7 +115,7 @@ pub fn run(a: PruneArgs) -> anyhow::Result<()> {
     // Read inputs before touching --out, so bad input leaves nothing behind.
     let dataset = match &a.dataset {
         Some(d) => {
-            let (kind, mut ex) = datasets::load(d, &JsonlFields::default())?;
+            let (kind, mut ex) = datasets::load(d, &a.fields.fields())?;
             if let Some(n) = a.limit {
                 ex.truncate(n);
             }
