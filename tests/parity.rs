@@ -92,22 +92,24 @@ fn greedy(m: &LoadedModel, input: &[u32], n: usize) -> Vec<u32> {
     .ids
 }
 
-fn check_case(name: &str, merge: bool) {
-    let exp = expected();
+/// Logits within tolerance and identical greedy tokens for expected case `name`.
+fn assert_matches(m: &LoadedModel, exp: &Expected, name: &str, what: &str) {
     let case = &exp.json["cases"][name];
-    let m = load(case, merge);
     let input = ids(&case["input_ids"]);
     let want = &exp.tensors[case["logits"].as_str().unwrap()];
-    let diff = max_abs(&all_logits(&m, &input), want);
-    assert!(
-        diff < TOL,
-        "{name} (merged: {merge}): logits differ by {diff}"
-    );
+    let diff = max_abs(&all_logits(m, &input), want);
+    assert!(diff < TOL, "{what}: logits differ by {diff}");
     assert_eq!(
-        greedy(&m, &input, 16),
+        greedy(m, &input, 16),
         ids(&case["greedy"]),
-        "{name}: greedy tokens"
+        "{what}: greedy tokens"
     );
+}
+
+fn check_case(name: &str, merge: bool) {
+    let exp = expected();
+    let m = load(&exp.json["cases"][name], merge);
+    assert_matches(&m, &exp, name, &format!("{name} (merged: {merge})"));
 }
 
 #[test]
@@ -130,37 +132,17 @@ fn llama3_scaled_transformers5_config_matches_pytorch() {
 fn gguf_f32_equals_the_safetensors_model() {
     let exp = expected();
     let case = &exp.json["cases"]["llama/base"];
-    let spec: ModelSpec = fixtures()
-        .join("tiny-llama.gguf")
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let m = model::load(&spec, &LoadOptions::default()).unwrap();
-    let input = ids(&case["input_ids"]);
-    let diff = max_abs(&all_logits(&m, &input), &exp.tensors["llama/base.logits"]);
-    assert!(diff < TOL, "GGUF logits differ by {diff}");
-    assert_eq!(greedy(&m, &input, 16), ids(&case["greedy"]));
+    let m = load(&serde_json::json!({"model": case["gguf"]}), false);
+    assert_matches(&m, &exp, "llama/base", "GGUF F32");
     // The tokenizer rebuilt from GGUF metadata gives the same ids.
     let text = case["text"].as_str().unwrap();
-    assert_eq!(m.tokenizer.encode(text).unwrap(), input);
+    assert_eq!(m.tokenizer.encode(text).unwrap(), ids(&case["input_ids"]));
 }
 
 #[test]
 fn gguf_q8_0_dequantized_matches_reference() {
-    let exp = expected();
-    let case = &exp.json["cases"]["llama/q8_0"];
-    let spec: ModelSpec = fixtures()
-        .join("tiny-llama-q8.gguf")
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let m = model::load(&spec, &LoadOptions::default()).unwrap();
-    let input = ids(&case["input_ids"]);
-    let diff = max_abs(&all_logits(&m, &input), &exp.tensors["llama/q8_0.logits"]);
-    assert!(diff < TOL, "Q8_0 logits differ by {diff}");
-    assert_eq!(greedy(&m, &input, 16), ids(&case["greedy"]));
+    // The reference is f32 math on the dequantized Q8_0 weights.
+    check_case("llama/q8_0", false);
 }
 
 #[test]
