@@ -11,6 +11,7 @@ use crate::data::example::Example;
 use crate::importance::{Importance, TokenSpan};
 use crate::jobs::progress::Event;
 
+use super::chart::ChartData;
 use super::state::Level;
 
 /// One thing that happened. Serialised as `{"type":"set_ratio","steps":12}`.
@@ -91,6 +92,8 @@ pub enum Action {
     },
     /// `x` in the jobs pane: stop the selected job.
     CancelSelectedJob,
+    /// `c`: show or hide the charts pane.
+    ToggleCharts,
 
     // ---- mouse (terminal cells, 0-based) ----
     MouseDown {
@@ -187,6 +190,15 @@ pub enum Action {
     },
     JobSpawnFailed {
         id: u64,
+        message: String,
+    },
+    /// A chart read from a file: job `job`'s output, or `:chart PATH` (`None`).
+    ChartLoaded {
+        job: Option<u64>,
+        chart: ChartData,
+    },
+    ChartFailed {
+        job: Option<u64>,
         message: String,
     },
 }

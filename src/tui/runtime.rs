@@ -23,6 +23,7 @@ use ratatui::crossterm::execute;
 use thiserror::Error;
 
 use super::action::Action;
+use super::chart;
 use super::color::ColorDepth;
 use super::config;
 use super::effect::Effect;
@@ -129,6 +130,7 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
     forward(action_rx, tx.clone())?;
     let program = std::env::current_exe().unwrap_or_else(|_| "tokenskip-studio".into());
     let jobs = JobRunner::new(program, action_tx.clone(), started);
+    let chart_tx = action_tx.clone();
     let worker = Worker::spawn(opts.model.clone(), opts.loader, action_tx)?;
 
     let term_signal = Arc::new(AtomicBool::new(false));
@@ -175,6 +177,13 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
                     Effect::Quit => break 'outer,
                     Effect::StartJob { id, args } => jobs.start(id, args),
                     Effect::CancelJob { id } => jobs.cancel(id),
+                    Effect::LoadChart { job, path } => {
+                        let a = match chart::load(&path) {
+                            Ok(chart) => Action::ChartLoaded { job, chart },
+                            Err(message) => Action::ChartFailed { job, message },
+                        };
+                        let _ = chart_tx.send(a);
+                    }
                     other => {
                         tracing::debug!(?other, "effect");
                         worker.send(other);
