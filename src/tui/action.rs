@@ -140,6 +140,10 @@ pub enum Action {
         req: u64,
         tokens: Vec<TokenSpan>,
         importance: Importance,
+        /// Each token's log-probability under the loaded model (the CoT scored on its
+        /// own; the first token has no context: `None`). Absent without a model.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        logprobs: Option<Vec<Option<f32>>>,
     },
     AnalysisFailed {
         req: u64,

@@ -79,6 +79,8 @@ pub struct Analysis {
     pub max_score: f32,
     /// Number of ranked units (tokens or words), for "rank r of n".
     pub units: u32,
+    /// Each token's log-probability under the loaded model (`None` for the first).
+    pub logprobs: Option<Vec<Option<f32>>>,
 }
 
 impl Analysis {

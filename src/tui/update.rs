@@ -189,7 +189,8 @@ pub fn update(s: &mut State, a: Action) -> Vec<Effect> {
             req,
             tokens,
             importance,
-        } => doc::analyzed(s, req, tokens, importance),
+            logprobs,
+        } => doc::analyzed(s, req, tokens, importance, logprobs),
         Action::AnalysisFailed { req, message } => {
             if s.pending_analysis != Some(req) {
                 return vec![];

@@ -163,6 +163,7 @@ fn arb_action() -> impl Strategy<Value = Action> {
                     .map(|(s, e)| TokenSpan::new(0, s, e))
                     .collect(),
                 importance,
+                logprobs: None,
             }),
     ]
 }
