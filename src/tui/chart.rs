@@ -109,7 +109,7 @@ pub fn parse_trainer_log(text: &str, source: &str) -> Result<ChartData, String> 
 }
 
 /// Parses an eval `summary.json`: one series per method, points (mean tokens,
-/// accuracy %) sorted by tokens. Accuracies at most 1 are fractions and are scaled.
+/// accuracy %) sorted by tokens. `accuracy` is a fraction (as `eval` writes it).
 pub fn parse_summary(text: &str, source: &str) -> Result<ChartData, String> {
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("{source}: {e}"))?;
     let rows = v
@@ -131,7 +131,7 @@ pub fn parse_summary(text: &str, source: &str) -> Result<ChartData, String> {
         if !acc.is_finite() || !tok.is_finite() {
             continue;
         }
-        let pct = if acc <= 1.0 { acc * 100.0 } else { acc };
+        let pct = acc * 100.0;
         match series.iter_mut().find(|s| s.name == method) {
             Some(s) => s.points.push((tok, pct)),
             None => series.push(Series {
