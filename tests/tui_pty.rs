@@ -216,3 +216,60 @@ fn without_a_terminal_it_says_so_in_one_line() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains("stdout is not a terminal"), "{err}");
 }
+
+/// The real runtime end to end: `:chart PATH` reads the file off the UI thread and the
+/// pane draws it; a bad file is a status message; with the model loaded the inspector
+/// shows the token's log-prob.
+#[test]
+fn chart_command_loads_a_trainer_log_and_inspector_shows_logp() {
+    let dir = tempfile::tempdir().unwrap();
+    let log: String = (1..=20)
+        .map(|i| {
+            format!(
+                "{{\"step\":{i},\"loss\":{},\"lr\":0.001}}\n",
+                3.0 / i as f64
+            )
+        })
+        .collect();
+    let good = dir.path().join("trainer_log.jsonl");
+    std::fs::write(&good, log).unwrap();
+    let bad = dir.path().join("summary.json");
+    std::fs::write(&bad, "{not json").unwrap();
+
+    let pty = open_pty(120, 40);
+    let mut child = spawn(&pty, &[]);
+    assert!(
+        pty.wait_for("loaded", 0, Duration::from_secs(30)),
+        "model never loaded: {:?}",
+        pty.text()
+    );
+    let mark = pty.len();
+    (&pty.master).write_all(b"l").unwrap();
+    assert!(
+        pty.wait_for("logp", mark, Duration::from_secs(10)),
+        "no log-prob in the inspector: {:?}",
+        pty.text()
+    );
+
+    let mark = pty.len();
+    let cmd = format!(":chart {}\r", good.display());
+    (&pty.master).write_all(cmd.as_bytes()).unwrap();
+    assert!(
+        pty.wait_for("Training", mark, Duration::from_secs(10)),
+        "no chart: {:?}",
+        pty.text()
+    );
+    let mark = pty.len();
+    let cmd = format!(":chart {}\r", bad.display());
+    (&pty.master).write_all(cmd.as_bytes()).unwrap();
+    assert!(
+        pty.wait_for("no chart", mark, Duration::from_secs(10)),
+        "bad file not reported: {:?}",
+        pty.text()
+    );
+
+    (&pty.master).write_all(b"q").unwrap();
+    let status = wait_exit(&mut child);
+    assert!(status.success(), "exit status {status:?}");
+    assert!(!pty.text().contains("panicked"));
+}

@@ -11,6 +11,7 @@ use crate::data::example::Example;
 use crate::importance::{Importance, TokenSpan};
 use crate::jobs::progress::Event;
 
+use super::chart::ChartData;
 use super::state::Level;
 
 /// One thing that happened. Serialised as `{"type":"set_ratio","steps":12}`.
@@ -91,6 +92,8 @@ pub enum Action {
     },
     /// `x` in the jobs pane: stop the selected job.
     CancelSelectedJob,
+    /// `c`: show or hide the charts pane.
+    ToggleCharts,
 
     // ---- mouse (terminal cells, 0-based) ----
     MouseDown {
@@ -137,6 +140,10 @@ pub enum Action {
         req: u64,
         tokens: Vec<TokenSpan>,
         importance: Importance,
+        /// Each token's log-probability under the loaded model (the CoT scored on its
+        /// own; the first token has no context: `None`). Absent without a model.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        logprobs: Option<Vec<Option<f32>>>,
     },
     AnalysisFailed {
         req: u64,
@@ -187,6 +194,15 @@ pub enum Action {
     },
     JobSpawnFailed {
         id: u64,
+        message: String,
+    },
+    /// A chart read from a file: job `job`'s output, or `:chart PATH` (`None`).
+    ChartLoaded {
+        job: Option<u64>,
+        chart: ChartData,
+    },
+    ChartFailed {
+        job: Option<u64>,
         message: String,
     },
 }

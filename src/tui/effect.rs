@@ -28,6 +28,9 @@ pub enum Effect {
     StartJob { id: u64, args: Vec<String> },
     /// Stop job `id` (SIGTERM).
     CancelJob { id: u64 },
+    /// Read the chart file at `path` (a trainer_log.jsonl or summary.json); answered by
+    /// `ChartLoaded` or `ChartFailed` with the same `job`.
+    LoadChart { job: Option<u64>, path: String },
     /// Leave the event loop and restore the terminal.
     Quit,
 }

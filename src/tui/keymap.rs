@@ -47,6 +47,7 @@ pub const BINDINGS: &[(&str, &str)] = &[
         "command palette (ratio 0.35, scorer S, train ARGS, ...)",
     ),
     ("J", "jobs pane (j/k select, x cancel, J or Esc close)"),
+    ("c", "charts pane: loss, accuracy vs tokens (:chart PATH)"),
     ("?", "this help"),
     ("Esc", "close help or message"),
     ("q, Ctrl-C", "quit"),
@@ -73,6 +74,9 @@ pub fn action_for(state: &State, key: Key) -> Option<Action> {
             _ => None,
         };
     }
+    if state.charts_view && matches!(key, Key::Esc | Key::Char('c')) {
+        return Some(Action::ToggleCharts);
+    }
     if state.jobs_view {
         match key {
             Key::Char('j') | Key::Down => return Some(Action::SelectJob { delta: 1 }),
@@ -86,6 +90,7 @@ pub fn action_for(state: &State, key: Key) -> Option<Action> {
         Key::Char('q') => Action::Quit,
         Key::Char(':') => Action::OpenPalette,
         Key::Char('J') => Action::ToggleJobs,
+        Key::Char('c') => Action::ToggleCharts,
         Key::Char('?') => Action::ToggleHelp,
         Key::Esc => Action::Escape,
         Key::Char('j') | Key::Down => Action::SelectNext,

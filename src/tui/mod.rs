@@ -8,6 +8,7 @@
 //! Action stream replays to identical screens without a model.
 
 pub mod action;
+pub mod chart;
 pub mod color;
 pub mod config;
 pub mod effect;
@@ -21,6 +22,7 @@ pub mod scoring;
 pub mod state;
 pub mod theme;
 pub mod update;
+mod update_charts;
 mod update_doc;
 mod update_jobs;
 pub mod view;

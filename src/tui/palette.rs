@@ -3,7 +3,7 @@
 
 /// Commands the palette knows, for the error message and the help.
 pub const COMMANDS: &str =
-    "ratio G, scorer S, word, token, gen, gen-at, jobs, train/prune/eval ARGS, run ARGS, cancel [ID], help, quit";
+    "ratio G, scorer S, word, token, gen, gen-at, jobs, charts, chart PATH, train/prune/eval ARGS, run ARGS, cancel [ID], help, quit";
 
 /// What a command line asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +17,10 @@ pub enum Command {
         at_ratio: bool,
     },
     Jobs,
+    /// Show or hide the charts pane.
+    Charts,
+    /// Load a trainer_log.jsonl or summary.json into the charts pane.
+    Chart(String),
     /// Run `tokenskip-studio ARGS --progress json` as a job.
     Run(Vec<String>),
     Cancel(Option<u64>),
@@ -95,6 +99,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "gen" | "generate" => Command::Generate { at_ratio: false },
         "gen-at" => Command::Generate { at_ratio: true },
         "jobs" | "j" => Command::Jobs,
+        "charts" => Command::Charts,
+        "chart" => Command::Chart(one("a trainer_log.jsonl or summary.json path")?.clone()),
         "train" | "prune" | "eval" => Command::Run(words.clone()),
         "run" if !rest.is_empty() => Command::Run(rest.to_vec()),
         "run" => {
@@ -141,6 +147,12 @@ mod tests {
             parse("run bench-generate"),
             Ok(Command::Run(vec!["bench-generate".into()]))
         );
+        assert_eq!(parse("charts"), Ok(Command::Charts));
+        assert_eq!(
+            parse("chart out/e/summary.json"),
+            Ok(Command::Chart("out/e/summary.json".into()))
+        );
+        assert!(parse("chart").is_err());
         assert_eq!(parse("cancel #3"), Ok(Command::Cancel(Some(3))));
         assert!(parse("ratio 1.5").unwrap_err().contains("outside"));
         assert!(parse("frobnicate").unwrap_err().contains("commands: ratio"));

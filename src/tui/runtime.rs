@@ -23,6 +23,7 @@ use ratatui::crossterm::execute;
 use thiserror::Error;
 
 use super::action::Action;
+use super::chart;
 use super::color::ColorDepth;
 use super::config;
 use super::effect::Effect;
@@ -129,6 +130,7 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
     forward(action_rx, tx.clone())?;
     let program = std::env::current_exe().unwrap_or_else(|_| "tokenskip-studio".into());
     let jobs = JobRunner::new(program, action_tx.clone(), started);
+    let chart_tx = action_tx.clone();
     let worker = Worker::spawn(opts.model.clone(), opts.loader, action_tx)?;
 
     let term_signal = Arc::new(AtomicBool::new(false));
@@ -175,6 +177,7 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
                     Effect::Quit => break 'outer,
                     Effect::StartJob { id, args } => jobs.start(id, args),
                     Effect::CancelJob { id } => jobs.cancel(id),
+                    Effect::LoadChart { job, path } => load_chart(job, path, chart_tx.clone()),
                     other => {
                         tracing::debug!(?other, "effect");
                         worker.send(other);
@@ -235,6 +238,23 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
     worker.shutdown();
     tracing::info!(frames, "TUI closed");
     Ok(())
+}
+
+/// Reads a chart file on its own thread (a long trainer log must not stall the
+/// frame); the answer comes back as `ChartLoaded` or `ChartFailed`.
+fn load_chart(job: Option<u64>, path: String, tx: Sender<Action>) {
+    let spawned = std::thread::Builder::new()
+        .name("chart-loader".into())
+        .spawn(move || {
+            let a = match chart::load(&path) {
+                Ok(chart) => Action::ChartLoaded { job, chart },
+                Err(message) => Action::ChartFailed { job, message },
+            };
+            let _ = tx.send(a);
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the chart loader: {e}");
+    }
 }
 
 /// Keys become Actions here, one at a time, in the mode of the current state.

@@ -92,6 +92,19 @@ pub fn force_answer_line(
     }
 }
 
+/// Each target token's log-probability under `m` (the CoT on its own, so the first
+/// token has none). A failed forward pass leaves the inspector without it.
+pub fn logprobs(m: &LoadedModel, tokens: &[TokenSpan]) -> Option<Vec<Option<f32>>> {
+    let ids: Vec<u32> = tokens.iter().map(|t| t.id).collect();
+    match crate::model::score::token_nll(&m.decoder, &ids) {
+        Ok(nll) => Some(nll.into_iter().map(|x| x.map(|v| -v)).collect()),
+        Err(e) => {
+            tracing::warn!("token log-probs failed: {e}");
+            None
+        }
+    }
+}
+
 /// Tokenizes and scores `text` (the synchronous part of `Effect::Analyze`).
 pub fn analyze(
     tok: &ChatTokenizer,
@@ -109,6 +122,7 @@ pub fn analyze(
     match result {
         Ok((tokens, importance)) => Action::Analyzed {
             req,
+            logprobs: model.and_then(|m| logprobs(m, &tokens)),
             tokens,
             importance,
         },
@@ -127,6 +141,38 @@ mod tests {
         let spans = target_tokens(&tok, text).unwrap();
         crate::importance::validate_spans(text, &spans).unwrap();
         assert!(spans.len() > 10);
+    }
+
+    /// With the embedded demo model (when this build has it), every token but the
+    /// first gets a finite, non-positive log-prob in the analysis.
+    #[test]
+    fn analysis_with_a_model_carries_log_probs() {
+        let m = match crate::model::load(&crate::model::ModelSpec::Demo, &LoadOptions::default()) {
+            Ok(m) => Arc::new(m),
+            Err(e) => {
+                eprintln!("skipped: {e}");
+                return;
+            }
+        };
+        let a = analyze(
+            &m.tokenizer,
+            Some(&m),
+            1,
+            "Tom has 3 apples, so 3 + 4 = 7.",
+            "rules",
+        );
+        let Action::Analyzed {
+            tokens, logprobs, ..
+        } = a
+        else {
+            panic!("{a:?}");
+        };
+        let lp = logprobs.unwrap();
+        assert_eq!(lp.len(), tokens.len());
+        assert_eq!(lp[0], None);
+        assert!(lp[1..]
+            .iter()
+            .all(|x| x.is_some_and(|v| v.is_finite() && v <= 0.0)));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use crate::compress::{Compressor, Granularity, Kept};
 use crate::data::example::Example;
 use crate::importance::{Importance, TokenSpan};
 
+use super::chart::ChartData;
 use super::layout::{self, Regions};
 
 /// Smallest terminal the layout supports; below it one line says so.
@@ -78,6 +79,8 @@ pub struct Analysis {
     pub max_score: f32,
     /// Number of ranked units (tokens or words), for "rank r of n".
     pub units: u32,
+    /// Each token's log-probability under the loaded model (`None` for the first).
+    pub logprobs: Option<Vec<Option<f32>>>,
 }
 
 impl Analysis {
@@ -217,6 +220,10 @@ pub struct State {
     pub jobs_view: bool,
     pub job_selected: usize,
     pub last_job: u64,
+    /// The charts pane (`c`) and what it shows: the latest loss and eval charts.
+    pub charts_view: bool,
+    pub loss_chart: Option<ChartData>,
+    pub eval_chart: Option<ChartData>,
     pub quit: bool,
 }
 
@@ -255,6 +262,9 @@ impl State {
             jobs_view: false,
             job_selected: 0,
             last_job: 0,
+            charts_view: false,
+            loss_chart: None,
+            eval_chart: None,
             quit: false,
         }
     }

@@ -8,6 +8,7 @@ use super::action::Action;
 use super::effect::Effect;
 use super::layout;
 use super::state::{Doc, Level, ModelStatus, Origin, State, Status, RATIO_STEPS};
+use super::update_charts as charts;
 use super::update_doc as doc;
 use super::update_jobs as jobs;
 
@@ -92,8 +93,11 @@ pub fn update(s: &mut State, a: Action) -> Vec<Effect> {
         }
         Action::ToggleJobs => {
             s.jobs_view = !s.jobs_view;
+            s.charts_view &= !s.jobs_view;
             vec![]
         }
+        Action::ToggleCharts => charts::toggle(s),
+        a @ (Action::ChartLoaded { .. } | Action::ChartFailed { .. }) => charts::chart_action(s, a),
         Action::SelectJob { delta } => jobs::select_job(s, delta),
         Action::CancelSelectedJob => jobs::cancel_selected(s),
         a @ (Action::JobStarted { .. }
@@ -185,7 +189,8 @@ pub fn update(s: &mut State, a: Action) -> Vec<Effect> {
             req,
             tokens,
             importance,
-        } => doc::analyzed(s, req, tokens, importance),
+            logprobs,
+        } => doc::analyzed(s, req, tokens, importance, logprobs),
         Action::AnalysisFailed { req, message } => {
             if s.pending_analysis != Some(req) {
                 return vec![];

@@ -70,13 +70,17 @@ pub fn analyzed(
     req: u64,
     tokens: Vec<TokenSpan>,
     importance: Importance,
+    logprobs: Option<Vec<Option<f32>>>,
 ) -> Vec<Effect> {
     if s.pending_analysis != Some(req) {
         return vec![]; // stale: a newer request superseded it
     }
     s.pending_analysis = None;
+    let n = tokens.len();
     match build(&s.doc.text, tokens, importance, s.granularity, s.gamma()) {
-        Ok(a) => {
+        Ok(mut a) => {
+            // Log-probs that do not line up with the tokens are dropped, not misread.
+            a.logprobs = logprobs.filter(|l| l.len() == n);
             s.cursor = s.cursor.min(a.tokens.len().saturating_sub(1));
             s.doc.analysis = Some(a);
             clamp_scroll(s);
@@ -121,6 +125,7 @@ fn build(
         min_score,
         max_score,
         units,
+        logprobs: None,
     })
 }
 
@@ -142,8 +147,12 @@ pub fn toggle_granularity(s: &mut State) -> Vec<Effect> {
     };
     let (granularity, gamma) = (s.granularity, s.gamma());
     if let Some(a) = s.doc.analysis.take() {
+        let logprobs = a.logprobs;
         match build(&s.doc.text, a.tokens, a.importance, granularity, gamma) {
-            Ok(b) => s.doc.analysis = Some(b),
+            Ok(mut b) => {
+                b.logprobs = logprobs;
+                s.doc.analysis = Some(b);
+            }
             Err(e) => status(s, Level::Error, format!("cannot compress this CoT: {e}")),
         }
     }

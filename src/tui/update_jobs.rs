@@ -7,6 +7,7 @@ use crate::importance::parse_scorer_spec;
 use crate::jobs::progress::Event;
 
 use super::action::Action;
+use super::chart::chart_path;
 use super::effect::Effect;
 use super::palette::{self, Command};
 use super::state::{Job, JobStatus, Level, State, Status, JOB_LOG_LINES};
@@ -62,6 +63,8 @@ pub fn run_palette(s: &mut State) -> Vec<Effect> {
         }
         Command::Generate { at_ratio } => update(s, Action::Generate { at_ratio }),
         Command::Jobs => update(s, Action::ToggleJobs),
+        Command::Charts => update(s, Action::ToggleCharts),
+        Command::Chart(path) => super::update_charts::load_path(s, path),
         Command::Run(args) => start_job(s, args),
         Command::Cancel(id) => {
             let id = id.or_else(|| s.jobs.get(s.job_selected).map(|j| j.id));
@@ -91,6 +94,7 @@ fn start_job(s: &mut State, args: Vec<String>) -> Vec<Effect> {
     });
     s.job_selected = s.jobs.len() - 1;
     s.jobs_view = true;
+    s.charts_view = false;
     status(
         s,
         Level::Info,
@@ -150,6 +154,7 @@ pub fn job_action(s: &mut State, a: Action) -> Vec<Effect> {
         return vec![];
     };
     let mut notice: Option<(Level, String)> = None;
+    let mut effects = Vec::new();
     match a {
         Action::JobStarted { at_ms, .. } => {
             job.started_ms = at_ms;
@@ -203,6 +208,12 @@ pub fn job_action(s: &mut State, a: Action) -> Vec<Effect> {
                         format!(": {}", job.outputs.join(", "))
                     };
                     notice = Some((Level::Info, format!("job #{id} {} done{out}", job.name)));
+                    if let Some(path) = chart_path(&job.name, &job.outputs) {
+                        effects.push(Effect::LoadChart {
+                            job: Some(id),
+                            path,
+                        });
+                    }
                 }
                 (JobStatus::Running, code) => {
                     job.status = JobStatus::Failed;
@@ -229,5 +240,5 @@ pub fn job_action(s: &mut State, a: Action) -> Vec<Effect> {
     if let Some((level, text)) = notice {
         status(s, level, text);
     }
-    vec![]
+    effects
 }

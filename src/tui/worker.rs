@@ -116,7 +116,10 @@ fn run(name: String, loader: Option<Loader>, rx: Receiver<Effect>, out: Sender<A
         match next {
             Effect::Quit => return,
             // Jobs are the runtime's; a stray Cancel has nothing to stop.
-            Effect::Cancel { .. } | Effect::StartJob { .. } | Effect::CancelJob { .. } => {}
+            Effect::Cancel { .. }
+            | Effect::StartJob { .. }
+            | Effect::CancelJob { .. }
+            | Effect::LoadChart { .. } => {}
             Effect::Analyze { req, text, scorer } => {
                 let _ = out.send(analyze(&tok, model.as_ref(), req, &text, &scorer));
             }

@@ -4,6 +4,7 @@
 //! scorer, exactly as the worker does without a model), so a script gives the screen a
 //! user would see, with no threads, sleeps or model.
 
+mod charts_tests;
 mod jobs_tests;
 mod props;
 mod snapshots;

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use super::{apply, keys, render, started};
 use crate::importance::{ForceReason, Importance, TokenSpan, Word};
 use crate::tui::action::Action;
+use crate::tui::chart::{ChartData, ChartKind, Series};
 use crate::tui::color::ColorDepth;
 use crate::tui::keymap::{action_for, Key};
 use crate::tui::state::State;
@@ -21,7 +22,7 @@ enum Step {
 fn arb_key() -> impl Strategy<Value = Key> {
     prop_oneof![
         4 => prop::sample::select(
-            "jkhlswgG<>0123456789?qi/ xX.,:J".chars().collect::<Vec<_>>()
+            "jkhlswgG<>0123456789?qi/ xX.,:Jc".chars().collect::<Vec<_>>()
         ).prop_map(Key::Char),
         1 => prop::sample::select(vec![
             Key::Enter, Key::Esc, Key::Backspace, Key::Tab, Key::Left, Key::Right, Key::Up,
@@ -116,6 +117,32 @@ fn arb_action() -> impl Strategy<Value = Action> {
         }),
         (0u64..4, prop::option::of(any::<i32>()), 0u64..5000)
             .prop_map(|(id, code, at_ms)| Action::JobExited { id, code, at_ms }),
+        Just(Action::ToggleCharts),
+        (
+            any::<bool>(),
+            prop::collection::vec(
+                prop::collection::vec((any::<f64>(), prop_oneof![any::<f64>(), 0.0f64..1.0]), 0..6),
+                0..4
+            )
+        )
+            .prop_map(|(loss, series)| Action::ChartLoaded {
+                job: None,
+                chart: ChartData {
+                    kind: if loss {
+                        ChartKind::Loss
+                    } else {
+                        ChartKind::Accuracy
+                    },
+                    source: "x".into(),
+                    series: series
+                        .into_iter()
+                        .map(|points| Series {
+                            name: "s".into(),
+                            points
+                        })
+                        .collect(),
+                },
+            }),
         (0u64..8).prop_map(|req| Action::GenerationFailed {
             req,
             message: "oom".into()
@@ -136,6 +163,7 @@ fn arb_action() -> impl Strategy<Value = Action> {
                     .map(|(s, e)| TokenSpan::new(0, s, e))
                     .collect(),
                 importance,
+                logprobs: None,
             }),
     ]
 }

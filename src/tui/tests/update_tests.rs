@@ -52,6 +52,7 @@ fn selecting_asks_for_analysis_and_latest_wins() {
             req: 1,
             tokens,
             importance: imp,
+            logprobs: None,
         },
     );
     assert!(s.doc.analysis.is_none());
@@ -269,4 +270,49 @@ fn generate_at_ratio_shows_the_models_cot_under_the_pruned_one() {
     let req = *req;
     let e = update(&mut s, Action::SelectNext);
     assert_eq!(e[0], Effect::Cancel { req });
+}
+
+#[test]
+fn inspector_shows_the_models_log_prob_when_the_analysis_has_one() {
+    use super::render;
+    use crate::tui::theme::Theme;
+    let mut s = started(120, 40, ColorDepth::TrueColor);
+    let a = s.doc.analysis.clone().unwrap();
+    let n = a.tokens.len();
+    let inspector = |s: &crate::tui::State| {
+        let t = render(s, &Theme::fallback(ColorDepth::TrueColor));
+        let b = t.backend().buffer();
+        let y = s.regions().inspector.y;
+        (0..b.area.width)
+            .map(|x| b[(x, y)].symbol().to_string())
+            .collect::<String>()
+    };
+    assert!(!inspector(&s).contains("logp"), "no model, no log-prob");
+    let answer = |logprobs| Action::Analyzed {
+        req: 99,
+        tokens: a.tokens.clone(),
+        importance: a.importance.clone(),
+        logprobs,
+    };
+    // Misaligned log-probs are dropped, not misread.
+    s.pending_analysis = Some(99);
+    update(&mut s, answer(Some(vec![Some(-1.0); n + 1])));
+    assert!(s.doc.analysis.as_ref().unwrap().logprobs.is_none());
+    let mut lp = vec![Some(-2.31f32); n];
+    lp[0] = None;
+    s.pending_analysis = Some(99);
+    update(&mut s, answer(Some(lp)));
+    let first = inspector(&s);
+    assert!(first.contains("score 0.200 · logp - ·"), "{first}");
+    keys(&mut s, "l");
+    let second = inspector(&s);
+    assert!(second.contains("logp -2.31"), "{second}");
+    // Word granularity keeps them; the recorded Action round-trips through JSON.
+    keys(&mut s, "w");
+    assert!(inspector(&s).contains("logp -2.31"));
+    let json = serde_json::to_string(&answer(Some(vec![None, Some(-0.5)]))).unwrap();
+    assert!(json.contains("\"logprobs\":[null,-0.5]"), "{json}");
+    let old = json.replace(",\"logprobs\":[null,-0.5]", "");
+    let back: Action = serde_json::from_str(&old).unwrap();
+    assert!(matches!(back, Action::Analyzed { logprobs: None, .. }));
 }

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::Frame;
 
-use super::{bottom, help, jobs, list, panes};
+use super::{bottom, charts, help, jobs, list, panes};
 use crate::compress::Granularity;
 use crate::tui::layout::{regions, split_model, Area};
 use crate::tui::state::{ModelStatus, State, MIN_COLS, MIN_ROWS};
@@ -67,13 +67,16 @@ pub fn render_app(s: &State, theme: &Theme, frame: &mut Frame) {
     bottom::render_stats(s, theme, buf, r.stats);
     bottom::render_inspector(s, theme, buf, r.inspector);
     bottom::render_status(s, theme, buf, r.status);
+    let panes = Area {
+        w: r.full.w + r.compressed.w,
+        h: r.full.h.max(r.compressed.h + r.model.h),
+        ..r.full
+    };
     if s.jobs_view {
-        let panes = Area {
-            w: r.full.w + r.compressed.w,
-            h: r.full.h.max(r.compressed.h + r.model.h),
-            ..r.full
-        };
         jobs::render_jobs(s, theme, buf, panes);
+    }
+    if s.charts_view {
+        charts::render_charts(s, theme, buf, panes);
     }
     jobs::render_palette(s, theme, buf, r.status);
     if s.help {

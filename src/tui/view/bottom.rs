@@ -174,8 +174,13 @@ pub fn render_inspector(s: &State, theme: &Theme, buf: &mut Buffer, a: Area) {
         None => "",
     };
     let kept = if an.is_kept(t) { "kept" } else { "dropped" };
+    let logp = match an.logprobs.as_ref().map(|l| l.get(t).copied().flatten()) {
+        Some(Some(lp)) => format!(" · logp {lp:.2}"),
+        Some(None) => " · logp -".to_string(),
+        None => String::new(),
+    };
     let line = format!(
-        " token {}/{} '{}' (id {}) · word {word} · score {score:.3} · rank {rank}/{} · {kept}{forced}",
+        " token {}/{} '{}' (id {}) · word {word} · score {score:.3}{logp} · rank {rank}/{} · {kept}{forced}",
         t + 1,
         an.tokens.len(),
         visible(text),

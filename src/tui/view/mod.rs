@@ -4,6 +4,7 @@
 
 mod app;
 mod bottom;
+mod charts;
 mod help;
 mod jobs;
 mod list;
