@@ -28,9 +28,9 @@ use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
 
-use super::causal::{backend, encode, group_scores};
+use super::causal::{backend, causal_builders, encode, group_scores, CausalBase};
 use super::projection::project_scores;
-use super::scorer::{check_input, ForcePolicy, Importance, ScoreError, Scorer};
+use super::scorer::{check_input, Importance, ScoreError, Scorer};
 use super::span::TokenSpan;
 use crate::model::{score, LoadedModel};
 
@@ -40,35 +40,23 @@ pub const MAX_WINDOW: usize = 2048;
 /// Attention mass received, per token. Cheap to clone (the model is shared).
 #[derive(Clone)]
 pub struct AttentionScorer {
-    model: Arc<LoadedModel>,
-    prefix: Option<String>,
-    policy: ForcePolicy,
+    base: CausalBase,
 }
+
+causal_builders!(AttentionScorer);
 
 impl AttentionScorer {
     pub fn new(model: Arc<LoadedModel>) -> Self {
         Self {
-            model,
-            prefix: None,
-            policy: ForcePolicy::default(),
+            base: CausalBase::new(model),
         }
-    }
-
-    /// Reads `prefix` (e.g. the question) before every text; its tokens are not scored.
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = Some(prefix.into());
-        self
-    }
-
-    pub fn with_policy(mut self, policy: ForcePolicy) -> Self {
-        self.policy = policy;
-        self
     }
 
     /// The module doc's score for every token of `ids`, window by window.
     pub fn token_attention(&self, ids: &[u32]) -> Result<Vec<f32>, ScoreError> {
         let name = self.name();
         let window = self
+            .base
             .model
             .decoder
             .cfg
@@ -84,7 +72,8 @@ impl AttentionScorer {
         }
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(window) {
-            let maps = score::attention_maps(&self.model.decoder, chunk).map_err(backend(&name))?;
+            let maps =
+                score::attention_maps(&self.base.model.decoder, chunk).map_err(backend(&name))?;
             out.extend(received_attention(&maps).map_err(backend(&name))?);
         }
         Ok(out)
@@ -98,13 +87,13 @@ impl AttentionScorer {
     ) -> Result<Importance, ScoreError> {
         check_input(text, tokens)?;
         let name = self.name();
-        let enc = encode(&self.model, &name, context, text)?;
+        let enc = encode(&self.base.model, &name, context, text)?;
         let all = self.token_attention(&enc.ids)?;
         let spans = group_scores(&enc.groups, &all[enc.text_start..], |g| {
             g.iter().sum::<f32>() / g.len() as f32
         });
         let scores = project_scores(&spans, tokens);
-        Importance::new(name, text, tokens, scores, &self.policy)
+        Importance::new(name, text, tokens, scores, &self.base.policy)
     }
 }
 
@@ -143,11 +132,11 @@ pub fn received_attention(maps: &[Tensor]) -> candle_core::Result<Vec<f32>> {
 
 impl Scorer for AttentionScorer {
     fn name(&self) -> String {
-        format!("attention:{}", self.model.name)
+        format!("attention:{}", self.base.model.name)
     }
 
     fn score(&self, text: &str, tokens: &[TokenSpan]) -> Result<Importance, ScoreError> {
-        self.score_with(self.prefix.as_deref(), text, tokens)
+        self.score_with(self.base.prefix.as_deref(), text, tokens)
     }
 
     fn score_in_context(

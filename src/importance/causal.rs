@@ -7,6 +7,45 @@ use super::scorer::ScoreError;
 use super::tokens::{group_offsets, OffsetGroup};
 use crate::model::LoadedModel;
 
+/// The settings every causal scorer holds: the shared model, an optional prefix read before
+/// each text but not scored (e.g. the question), and the force policy.
+#[derive(Clone)]
+pub(crate) struct CausalBase {
+    pub model: std::sync::Arc<LoadedModel>,
+    pub prefix: Option<String>,
+    pub policy: super::scorer::ForcePolicy,
+}
+
+impl CausalBase {
+    pub fn new(model: std::sync::Arc<LoadedModel>) -> Self {
+        CausalBase {
+            model,
+            prefix: None,
+            policy: Default::default(),
+        }
+    }
+}
+
+/// `with_prefix` and `with_policy` for a scorer type with a `base: CausalBase` field.
+macro_rules! causal_builders {
+    ($t:ty) => {
+        impl $t {
+            /// Reads `prefix` (e.g. the question) before every text; its tokens are not scored.
+            pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+                self.base.prefix = Some(prefix.into());
+                self
+            }
+
+            /// Which tokens are always kept (digits, line breaks, ...).
+            pub fn with_policy(mut self, policy: $crate::importance::ForcePolicy) -> Self {
+                self.base.policy = policy;
+                self
+            }
+        }
+    };
+}
+pub(crate) use causal_builders;
+
 /// A text encoded for a causal scorer: `ids = context ids ++ text ids`.
 #[derive(Debug, Clone)]
 pub(crate) struct Encoded {

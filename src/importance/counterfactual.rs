@@ -34,9 +34,9 @@ use std::sync::Arc;
 
 use candle_core::{DType, Tensor, D};
 
-use super::causal::{backend, encode, Encoded};
+use super::causal::{backend, causal_builders, encode, CausalBase, Encoded};
 use super::projection::{project_scores, ScoredSpan};
-use super::scorer::{check_input, ForcePolicy, ForceReason, Importance, ScoreError, Scorer};
+use super::scorer::{check_input, ForceReason, Importance, ScoreError, Scorer};
 use super::span::TokenSpan;
 use super::words::{map_words, Word};
 use crate::model::{ForwardArgs, LoadedModel, Logits, Positions};
@@ -47,9 +47,7 @@ pub const DEFAULT_BATCH: usize = 32;
 /// Answer-conditioned importance by word ablation. Cheap to clone (the model is shared).
 #[derive(Clone)]
 pub struct CounterfactualScorer {
-    model: Arc<LoadedModel>,
-    prefix: Option<String>,
-    policy: ForcePolicy,
+    base: CausalBase,
     batch_size: usize,
 }
 
@@ -74,25 +72,14 @@ struct Row {
     answer_start: usize,
 }
 
+causal_builders!(CounterfactualScorer);
+
 impl CounterfactualScorer {
     pub fn new(model: Arc<LoadedModel>) -> Self {
         Self {
-            model,
-            prefix: None,
-            policy: ForcePolicy::default(),
+            base: CausalBase::new(model),
             batch_size: DEFAULT_BATCH,
         }
-    }
-
-    /// Reads `prefix` (the question, or the whole prompt) before every CoT.
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = Some(prefix.into());
-        self
-    }
-
-    pub fn with_policy(mut self, policy: ForcePolicy) -> Self {
-        self.policy = policy;
-        self
     }
 
     /// Rows per forward pass (at least 1). Larger is faster until memory runs out.
@@ -107,7 +94,7 @@ impl CounterfactualScorer {
         let answer = find_answer(text).ok_or_else(|| ScoreError::NoAnswer {
             scorer: name.clone(),
         })?;
-        let enc = encode(&self.model, &name, context, text)?;
+        let enc = encode(&self.base.model, &name, context, text)?;
         let spans: Vec<TokenSpan> = enc
             .groups
             .iter()
@@ -186,7 +173,7 @@ impl CounterfactualScorer {
         enc: &Encoded,
         answer_ids: &Range<usize>,
     ) -> Result<usize, ScoreError> {
-        let window = self.model.decoder.cfg.max_position_embeddings;
+        let window = self.base.model.decoder.cfg.max_position_embeddings;
         let cut = answer_ids.end.saturating_sub(window);
         if answer_ids.start == 0 || cut >= answer_ids.start {
             return Err(ScoreError::Backend {
@@ -212,7 +199,7 @@ impl CounterfactualScorer {
 
     /// `log p(answer)` of each row, in one forward pass.
     fn answer_logp(&self, rows: &[Row]) -> candle_core::Result<Vec<f32>> {
-        let dev = self.model.decoder.device();
+        let dev = self.base.model.decoder.device();
         let t = rows.iter().map(|r| r.ids.len()).max().unwrap_or(0);
         // The first logit needed by any row: the one predicting its first answer token.
         let first_needed = rows.iter().map(|r| r.answer_start - 1).min().unwrap_or(0);
@@ -234,7 +221,7 @@ impl CounterfactualScorer {
             logits: Logits::Tail(k),
             attention: false,
         };
-        let logits = self.model.decoder.forward(&ids, None, &args)?.logits;
+        let logits = self.base.model.decoder.forward(&ids, None, &args)?.logits;
         let logp = candle_nn::ops::log_softmax(&logits.to_dtype(DType::F32)?, D::Minus1)?;
         let targets = Tensor::from_vec(targets, (b, k, 1), dev)?;
         let picked = logp.gather(&targets, 2)?.squeeze(2)?.to_vec2::<f32>()?;
@@ -275,7 +262,7 @@ impl CounterfactualScorer {
             })
             .collect();
         let scores = project_scores(&spans, tokens);
-        let mut imp = Importance::new(self.name(), text, tokens, scores, &self.policy)?;
+        let mut imp = Importance::new(self.name(), text, tokens, scores, &self.base.policy)?;
         for (t, f) in tokens.iter().zip(imp.forced.iter_mut()) {
             let in_answer = t.start < ab.answer.end && t.end > ab.answer.start;
             if in_answer && *f != Some(ForceReason::Digit) {
@@ -329,11 +316,11 @@ pub fn find_answer(text: &str) -> Option<Range<usize>> {
 
 impl Scorer for CounterfactualScorer {
     fn name(&self) -> String {
-        format!("counterfactual:{}", self.model.name)
+        format!("counterfactual:{}", self.base.model.name)
     }
 
     fn score(&self, text: &str, tokens: &[TokenSpan]) -> Result<Importance, ScoreError> {
-        self.score_with(self.prefix.as_deref(), text, tokens)
+        self.score_with(self.base.prefix.as_deref(), text, tokens)
     }
 
     fn score_in_context(

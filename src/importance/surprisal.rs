@@ -22,45 +22,32 @@
 
 use std::sync::Arc;
 
-use super::causal::{backend, encode, fill_with_mean, group_scores};
+use super::causal::{backend, causal_builders, encode, fill_with_mean, group_scores, CausalBase};
 use super::projection::project_scores;
-use super::scorer::{check_input, ForcePolicy, Importance, ScoreError, Scorer};
+use super::scorer::{check_input, Importance, ScoreError, Scorer};
 use super::span::TokenSpan;
 use crate::model::{score, LoadedModel};
 
 /// `-log p` of each token under a causal model. Cheap to clone (the model is shared).
 #[derive(Clone)]
 pub struct SurprisalScorer {
-    model: Arc<LoadedModel>,
-    prefix: Option<String>,
-    policy: ForcePolicy,
+    base: CausalBase,
 }
+
+causal_builders!(SurprisalScorer);
 
 impl SurprisalScorer {
     pub fn new(model: Arc<LoadedModel>) -> Self {
         Self {
-            model,
-            prefix: None,
-            policy: ForcePolicy::default(),
+            base: CausalBase::new(model),
         }
-    }
-
-    /// Reads `prefix` (e.g. the question) before every text; its tokens are not scored.
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = Some(prefix.into());
-        self
-    }
-
-    pub fn with_policy(mut self, policy: ForcePolicy) -> Self {
-        self.policy = policy;
-        self
     }
 
     /// Surprisal of `ids[scored_from..]` given everything before, one value per token.
     /// A token at position 0 has no context and gets the mean of the others.
     pub fn token_surprisal(&self, ids: &[u32], scored_from: usize) -> Result<Vec<f32>, ScoreError> {
         let name = self.name();
-        let nll = score::token_nll(&self.model.decoder, ids).map_err(backend(&name))?;
+        let nll = score::token_nll(&self.base.model.decoder, ids).map_err(backend(&name))?;
         Ok(fill_with_mean(&nll[scored_from.min(nll.len())..]))
     }
 
@@ -72,7 +59,7 @@ impl SurprisalScorer {
     ) -> Result<Importance, ScoreError> {
         check_input(text, tokens)?;
         let name = self.name();
-        let enc = encode(&self.model, &name, context, text)?;
+        let enc = encode(&self.base.model, &name, context, text)?;
         let started = std::time::Instant::now();
         let s = self.token_surprisal(&enc.ids, enc.text_start)?;
         tracing::debug!(
@@ -83,17 +70,17 @@ impl SurprisalScorer {
         );
         let spans = group_scores(&enc.groups, &s, |g| g.iter().sum());
         let scores = project_scores(&spans, tokens);
-        Importance::new(name, text, tokens, scores, &self.policy)
+        Importance::new(name, text, tokens, scores, &self.base.policy)
     }
 }
 
 impl Scorer for SurprisalScorer {
     fn name(&self) -> String {
-        format!("surprisal:{}", self.model.name)
+        format!("surprisal:{}", self.base.model.name)
     }
 
     fn score(&self, text: &str, tokens: &[TokenSpan]) -> Result<Importance, ScoreError> {
-        self.score_with(self.prefix.as_deref(), text, tokens)
+        self.score_with(self.base.prefix.as_deref(), text, tokens)
     }
 
     fn score_in_context(
