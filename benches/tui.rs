@@ -77,6 +77,7 @@ fn loaded_state(text: String, tokens: Vec<TokenSpan>) -> Option<State> {
             req,
             tokens,
             importance,
+            logprobs: None,
         },
     );
     s.doc.analysis.as_ref()?;

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
 
-use super::causal::{backend, causal_builders, encode, group_scores, CausalBase};
+use super::causal::{backend, causal_scorer, encode, group_scores, CausalBase};
 use super::projection::project_scores;
 use super::scorer::{check_input, Importance, ScoreError, Scorer};
 use super::span::TokenSpan;
@@ -43,7 +43,7 @@ pub struct AttentionScorer {
     base: CausalBase,
 }
 
-causal_builders!(AttentionScorer);
+causal_scorer!(AttentionScorer, "attention");
 
 impl AttentionScorer {
     pub fn new(model: Arc<LoadedModel>) -> Self {
@@ -128,25 +128,6 @@ pub fn received_attention(maps: &[Tensor]) -> candle_core::Result<Vec<f32>> {
         scores[0] = Some(0.0);
     }
     Ok(super::causal::fill_with_mean(&scores))
-}
-
-impl Scorer for AttentionScorer {
-    fn name(&self) -> String {
-        format!("attention:{}", self.base.model.name)
-    }
-
-    fn score(&self, text: &str, tokens: &[TokenSpan]) -> Result<Importance, ScoreError> {
-        self.score_with(self.base.prefix.as_deref(), text, tokens)
-    }
-
-    fn score_in_context(
-        &self,
-        context: &str,
-        text: &str,
-        tokens: &[TokenSpan],
-    ) -> Result<Importance, ScoreError> {
-        self.score_with(Some(context), text, tokens)
-    }
 }
 
 #[cfg(test)]

@@ -26,9 +26,34 @@ impl CausalBase {
     }
 }
 
-/// `with_prefix` and `with_policy` for a scorer type with a `base: CausalBase` field.
-macro_rules! causal_builders {
-    ($t:ty) => {
+/// `with_prefix`, `with_policy` and the `Scorer` impl for a causal scorer type with a
+/// `base: CausalBase` field and a `score_with(context, text, tokens)` method; `$name` is
+/// the scorer's spec name (`surprisal`, ...).
+macro_rules! causal_scorer {
+    ($t:ty, $name:literal) => {
+        impl $crate::importance::Scorer for $t {
+            fn name(&self) -> String {
+                format!(concat!($name, ":{}"), self.base.model.name)
+            }
+
+            fn score(
+                &self,
+                text: &str,
+                tokens: &[$crate::importance::TokenSpan],
+            ) -> Result<$crate::importance::Importance, $crate::importance::ScoreError> {
+                self.score_with(self.base.prefix.as_deref(), text, tokens)
+            }
+
+            fn score_in_context(
+                &self,
+                context: &str,
+                text: &str,
+                tokens: &[$crate::importance::TokenSpan],
+            ) -> Result<$crate::importance::Importance, $crate::importance::ScoreError> {
+                self.score_with(Some(context), text, tokens)
+            }
+        }
+
         impl $t {
             /// Reads `prefix` (e.g. the question) before every text; its tokens are not scored.
             pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
@@ -44,7 +69,7 @@ macro_rules! causal_builders {
         }
     };
 }
-pub(crate) use causal_builders;
+pub(crate) use causal_scorer;
 
 /// A text encoded for a causal scorer: `ids = context ids ++ text ids`.
 #[derive(Debug, Clone)]

@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 use candle_core::{DType, Tensor, D};
 
-use super::causal::{backend, causal_builders, encode, CausalBase, Encoded};
+use super::causal::{backend, causal_scorer, encode, CausalBase, Encoded};
 use super::projection::{project_scores, ScoredSpan};
 use super::scorer::{check_input, ForceReason, Importance, ScoreError, Scorer};
 use super::span::TokenSpan;
@@ -72,7 +72,7 @@ struct Row {
     answer_start: usize,
 }
 
-causal_builders!(CounterfactualScorer);
+causal_scorer!(CounterfactualScorer, "counterfactual");
 
 impl CounterfactualScorer {
     pub fn new(model: Arc<LoadedModel>) -> Self {
@@ -312,25 +312,6 @@ pub fn find_answer(text: &str) -> Option<Range<usize>> {
         start -= 1;
     }
     Some(start..end)
-}
-
-impl Scorer for CounterfactualScorer {
-    fn name(&self) -> String {
-        format!("counterfactual:{}", self.base.model.name)
-    }
-
-    fn score(&self, text: &str, tokens: &[TokenSpan]) -> Result<Importance, ScoreError> {
-        self.score_with(self.base.prefix.as_deref(), text, tokens)
-    }
-
-    fn score_in_context(
-        &self,
-        context: &str,
-        text: &str,
-        tokens: &[TokenSpan],
-    ) -> Result<Importance, ScoreError> {
-        self.score_with(Some(context), text, tokens)
-    }
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@
 
 use std::sync::Arc;
 
-use super::causal::{backend, causal_builders, encode, fill_with_mean, group_scores, CausalBase};
+use super::causal::{backend, causal_scorer, encode, fill_with_mean, group_scores, CausalBase};
 use super::projection::project_scores;
 use super::scorer::{check_input, Importance, ScoreError, Scorer};
 use super::span::TokenSpan;
@@ -34,7 +34,7 @@ pub struct SurprisalScorer {
     base: CausalBase,
 }
 
-causal_builders!(SurprisalScorer);
+causal_scorer!(SurprisalScorer, "surprisal");
 
 impl SurprisalScorer {
     pub fn new(model: Arc<LoadedModel>) -> Self {
@@ -71,24 +71,5 @@ impl SurprisalScorer {
         let spans = group_scores(&enc.groups, &s, |g| g.iter().sum());
         let scores = project_scores(&spans, tokens);
         Importance::new(name, text, tokens, scores, &self.base.policy)
-    }
-}
-
-impl Scorer for SurprisalScorer {
-    fn name(&self) -> String {
-        format!("surprisal:{}", self.base.model.name)
-    }
-
-    fn score(&self, text: &str, tokens: &[TokenSpan]) -> Result<Importance, ScoreError> {
-        self.score_with(self.base.prefix.as_deref(), text, tokens)
-    }
-
-    fn score_in_context(
-        &self,
-        context: &str,
-        text: &str,
-        tokens: &[TokenSpan],
-    ) -> Result<Importance, ScoreError> {
-        self.score_with(Some(context), text, tokens)
     }
 }
