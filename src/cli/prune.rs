@@ -129,7 +129,7 @@ pub fn run(a: PruneArgs) -> anyhow::Result<()> {
     };
     prepare_out(&a.out, a.resume, a.overwrite)?;
     tokenskip_studio::jobs::cancel::install();
-    let m = a.model.load()?;
+    let m = std::sync::Arc::new(a.model.load()?);
     let fmt = PromptFormat {
         separator: a.separator.clone(),
         ..Default::default()
@@ -191,11 +191,13 @@ pub fn run(a: PruneArgs) -> anyhow::Result<()> {
     if tokenskip_studio::jobs::cancel::requested() {
         bail!("interrupted; rerun with --resume to continue");
     }
-    // Scorers that need a model default to the target model (`surprisal` = `surprisal:M`).
+    // Scorers that need a model default to the target model (`surprisal` = `surprisal:M`),
+    // which is already loaded: the loader shares it instead of loading it again.
     let loader = tokenskip_studio::importance::build::CachedLoader::new(
         a.model.model.clone(),
         a.model.options()?,
-    );
+    )
+    .with_loaded(a.model.model.clone(), m.clone());
     let scorer = tokenskip_studio::importance::build::build_scorer(&a.scorer, &loader)?;
     let (kept, filtered) = filter(&m.tokenizer, &sources, a.max_tokens)?;
     let mut rep = Reporter::new(a.progress, "prune");

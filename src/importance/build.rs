@@ -44,6 +44,17 @@ impl CachedLoader {
     }
 }
 
+impl CachedLoader {
+    /// Registers a model the caller already loaded under `spec`, so scorers naming it (or
+    /// naming none, when it is the default) share it instead of loading it a second time.
+    pub fn with_loaded(self, spec: impl Into<String>, model: Arc<LoadedModel>) -> Self {
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(spec.into(), model);
+        }
+        self
+    }
+}
+
 impl ModelLoader for CachedLoader {
     fn default_model(&self) -> &str {
         &self.default
