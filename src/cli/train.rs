@@ -4,7 +4,9 @@ use super::ModelArgs;
 use anyhow::{bail, Context};
 use clap::Args;
 use std::path::{Path, PathBuf};
-use tokenskip_studio::data::synthetic::parse_synthetic_spec;
+use tokenskip_studio::data::synthetic::{
+    drills, parse_drill_spec, parse_synthetic_spec, DRILL_INSTRUCTION,
+};
 use tokenskip_studio::jobs::progress::{ProgressMode, Reporter};
 use tokenskip_studio::model::tokenizer::{ChatTokenizer, TOKENSKIP_INSTRUCTION};
 use tokenskip_studio::model::{device, Decoder, ModelConfig};
@@ -20,9 +22,10 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub model: ModelArgs,
     /// Training data: alpaca JSON (LLaMA-Factory) or JSONL with instruction/input/output,
-    /// or `synthetic[:N]` for the demo world's train split.
-    #[arg(long, value_name = "FILE")]
-    pub data: String,
+    /// `synthetic[:N]` for the demo world's train split, or `synthetic-drill[:N]` for bare
+    /// arithmetic drills. Repeat to mix several sources (shuffled together).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub data: Vec<String>,
     /// Output directory: checkpoints, trainer_log.jsonl, then the adapter or model.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -114,6 +117,16 @@ fn fnv(bytes: &[u8], mut h: u64) -> u64 {
 }
 
 fn load_records(spec: &str) -> anyhow::Result<Vec<Record>> {
+    if let Some(n) = parse_drill_spec(spec) {
+        return Ok(drills(n?)
+            .into_iter()
+            .map(|d| Record {
+                instruction: DRILL_INSTRUCTION.into(),
+                input: d.problems,
+                output: d.solution,
+            })
+            .collect());
+    }
     if spec.starts_with("synthetic") {
         let s = parse_synthetic_spec(spec)?;
         return Ok(s
@@ -155,7 +168,10 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             a.lora_dropout
         );
     }
-    let records = load_records(&a.data)?; // bad data fails here, before anything is written
+    let mut records = Vec::new();
+    for spec in &a.data {
+        records.extend(load_records(spec)?); // bad data fails here, before anything is written
+    }
     if let Some(dir) = &a.export_llamafactory {
         return export_recipe(&a, dir);
     }
@@ -309,13 +325,13 @@ fn train_config(a: &TrainArgs) -> TrainConfig {
 /// `--export-llamafactory`: the recipe for LLaMA-Factory, reading the architecture from the
 /// model's config (no weights are loaded).
 fn export_recipe(a: &TrainArgs, dir: &Path) -> anyhow::Result<()> {
-    let data = Path::new(&a.data);
-    if !data.is_file() {
-        bail!(
-            "--export-llamafactory needs --data to be a JSON/JSONL file, not `{}`",
-            a.data
-        );
-    }
+    let data = match a.data.as_slice() {
+        [one] if Path::new(one).is_file() => Path::new(one),
+        _ => bail!(
+            "--export-llamafactory needs --data to be one JSON/JSONL file, not `{}`",
+            a.data.join(" ")
+        ),
+    };
     let arch = match (
         &a.init,
         a.model.model.parse::<tokenskip_studio::model::ModelSpec>(),

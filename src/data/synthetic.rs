@@ -15,6 +15,7 @@
 
 mod arith;
 mod cot;
+mod drill;
 mod people;
 mod places;
 mod question;
@@ -34,6 +35,7 @@ use super::example::Example;
 
 pub use arith::{split_of_key, Op, Start, Step, MAX_FACTOR, MAX_VALUE, MIN_VALUE};
 pub use cot::{essential_spans, ANSWER_SEPARATOR};
+pub use drill::{drills, parse_drill_spec, Drill, DEFAULT_DRILL_SIZE, DRILL_INSTRUCTION};
 pub use spec::{parse_synthetic_spec, SyntheticSpec, DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE};
 
 /// The seed of the canonical splits (the default test set is the first 500 test

@@ -214,7 +214,7 @@ fn try_numbers<R: Rng>(rng: &mut R, start: Start, ops: &[Op]) -> Option<Vec<Step
 }
 
 /// A random right-hand operand for `total op _` that keeps the result in bounds.
-fn draw_operand<R: Rng>(rng: &mut R, op: Op, total: i64) -> Option<i64> {
+pub(crate) fn draw_operand<R: Rng>(rng: &mut R, op: Op, total: i64) -> Option<i64> {
     match op {
         Op::Add => {
             let hi = MAX_ADDEND.min(MAX_VALUE - total);
