@@ -304,3 +304,53 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Runs as LABEL=PATH, PATH an eval --out directory or its summary.json (e.g.
+    /// base=runs/eval-base surprisal=runs/eval-surprisal). Adapter runs are the ones whose
+    /// summary names an adapter; truncation rows come from whichever run has them.
+    #[arg(required = true, value_name = "LABEL=PATH")]
+    pub runs: Vec<String>,
+    /// The Markdown page to write (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Also write the accuracy-vs-tokens chart as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Markdown put first, verbatim (how the runs were made: commands, times, machine).
+    #[arg(long, value_name = "FILE")]
+    pub preamble: Option<PathBuf>,
+    /// The chart's title.
+    #[arg(long, default_value = "TokenSkip on the demo model")]
+    pub title: String,
+}
+
+pub fn report(a: ReportArgs) -> anyhow::Result<()> {
+    use tokenskip_studio::pipeline::report::{chart, markdown, Run};
+    let mut runs = Vec::new();
+    for spec in &a.runs {
+        let Some((label, path)) = spec.split_once('=') else {
+            bail!("run `{spec}`: expected LABEL=PATH, e.g. base=runs/eval-base");
+        };
+        let mut path = PathBuf::from(path);
+        if path.is_dir() {
+            path = path.join("summary.json");
+        }
+        runs.push(Run {
+            label: label.to_string(),
+            summary: read_summary(&path)?,
+        });
+    }
+    let preamble = match &a.preamble {
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("{}", p.display()))?,
+        None => "# Results\n".to_string(),
+    };
+    write_atomic(&a.out, markdown(&runs, &preamble).as_bytes())?;
+    println!("{}", a.out.display());
+    if let Some(svg) = &a.svg {
+        write_atomic(svg, chart(&runs, &a.title).as_bytes())?;
+        println!("{}", svg.display());
+    }
+    Ok(())
+}

@@ -45,6 +45,8 @@ pub enum Command {
     /// Compare two eval summary.json files.
     #[command(name = "eval-compare")]
     EvalCompare(eval::CompareArgs),
+    /// Write a Markdown results page (targets, scorer ablation) and SVG chart from eval runs.
+    Report(eval::ReportArgs),
     /// Score CoTs once, compress them at every ratio and write TokenSkip training data.
     Prune(prune::PruneArgs),
     /// Fold a LoRA adapter into its base model and save the result in HF layout.
@@ -144,5 +146,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Prune(a)) => prune::run(a),
         Some(Command::Eval(a)) => eval::run(a),
         Some(Command::EvalCompare(a)) => eval::compare(a),
+        Some(Command::Report(a)) => eval::report(a),
     }
 }

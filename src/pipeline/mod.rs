@@ -4,4 +4,5 @@ pub mod answer;
 pub mod collect;
 pub mod eval;
 pub mod prune;
+pub mod report;
 pub mod train;

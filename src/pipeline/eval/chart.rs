@@ -47,17 +47,47 @@ pub fn terminal(rows: &[Row], width: usize, height: usize) -> String {
     s
 }
 
-/// A self-contained SVG of the same plot, gamma labelled next to each point.
+/// One line of an SVG chart: a legend label, a colour and its points.
+pub struct Series<'a> {
+    pub label: String,
+    pub colour: &'a str,
+    pub rows: Vec<&'a Row>,
+}
+
+/// Distinct colours for series (matplotlib's tab10).
+pub const PALETTE: [&str; 10] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf",
+];
+
+/// A self-contained SVG of the same plot, gamma labelled next to each point, one line per
+/// method.
 pub fn svg(rows: &[Row], title: &str) -> String {
-    let (w, h, pad) = (640.0, 420.0, 56.0);
-    let (_, max_t) = bounds(rows);
-    let px = |t: f64| pad + t / max_t * (w - 2.0 * pad);
+    let series: Vec<Series> = [
+        (Method::Tokenskip, "#1f77b4"),
+        (Method::Truncation, "#d62728"),
+        (Method::Prompt, "#2ca02c"),
+    ]
+    .into_iter()
+    .map(|(m, colour)| Series {
+        label: format!("{m:?}").to_lowercase(),
+        colour,
+        rows: rows.iter().filter(|r| r.method == m).collect(),
+    })
+    .collect();
+    svg_series(&series, title)
+}
+
+/// Accuracy against mean CoT tokens for several labelled series (e.g. one per scorer).
+pub fn svg_series(series: &[Series], title: &str) -> String {
+    let (w, h, pad) = (720.0, 460.0, 56.0);
+    let all: Vec<Row> = series
+        .iter()
+        .flat_map(|s| s.rows.iter().map(|r| (*r).clone()))
+        .collect();
+    let (_, max_t) = bounds(&all);
+    let px = |t: f64| pad + t / max_t * (w - 2.0 * pad - 150.0);
     let py = |a: f64| h - pad - a * (h - 2.0 * pad);
-    let colour = |m: Method| match m {
-        Method::Tokenskip => "#1f77b4",
-        Method::Truncation => "#d62728",
-        Method::Prompt => "#2ca02c",
-    };
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
@@ -66,7 +96,7 @@ pub fn svg(rows: &[Row], title: &str) -> String {
          <line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{}\" stroke=\"black\"/>\n\
          <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">mean CoT tokens</text>\n\
          <text x=\"16\" y=\"{}\" transform=\"rotate(-90 16 {})\" text-anchor=\"middle\">accuracy (%)</text>\n",
-        w / 2.0, xml(title), h - pad, w - pad, h - pad, h - pad, w / 2.0, h - 16.0, h / 2.0, h / 2.0
+        w / 2.0, xml(title), h - pad, px(max_t), h - pad, h - pad, px(max_t / 2.0), h - 16.0, h / 2.0, h / 2.0
     );
     for i in 0..=4 {
         let a = i as f64 / 4.0;
@@ -76,30 +106,30 @@ pub fn svg(rows: &[Row], title: &str) -> String {
             pad - 6.0, py(a) + 4.0, a * 100.0, px(t), h - pad + 16.0
         ));
     }
-    for m in [Method::Tokenskip, Method::Truncation, Method::Prompt] {
-        let pts: Vec<&Row> = rows.iter().filter(|r| r.method == m).collect();
-        if pts.is_empty() {
-            continue;
-        }
-        let path: Vec<String> = pts
+    let mut legend = 0;
+    for line in series.iter().filter(|l| !l.rows.is_empty()) {
+        let path: Vec<String> = line
+            .rows
             .iter()
             .map(|r| format!("{:.1},{:.1}", px(r.mean_tokens), py(r.accuracy)))
             .collect();
+        let c = line.colour;
         s.push_str(&format!(
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\"/>\n",
-            path.join(" "),
-            colour(m)
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{c}\"/>\n",
+            path.join(" ")
         ));
-        for r in pts {
+        for r in &line.rows {
             s.push_str(&format!(
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\">{:.2}</text>\n",
-                px(r.mean_tokens), py(r.accuracy), colour(m), px(r.mean_tokens) + 6.0, py(r.accuracy) - 6.0, r.gamma
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{c}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{:.2}</text>\n",
+                px(r.mean_tokens), py(r.accuracy), px(r.mean_tokens) + 6.0, py(r.accuracy) - 6.0, r.gamma
             ));
         }
-    }
-    for (i, m) in ["tokenskip", "truncation", "prompt"].iter().enumerate() {
-        let c = colour([Method::Tokenskip, Method::Truncation, Method::Prompt][i]);
-        s.push_str(&format!("<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{c}\"/><text x=\"{}\" y=\"{}\">{m}</text>\n", w - 150.0, 50.0 + 16.0 * i as f64, w - 140.0, 54.0 + 16.0 * i as f64));
+        let y = 50.0 + 16.0 * legend as f64;
+        s.push_str(&format!(
+            "<circle cx=\"{}\" cy=\"{y}\" r=\"4\" fill=\"{c}\"/><text x=\"{}\" y=\"{}\">{}</text>\n",
+            w - 160.0, w - 150.0, y + 4.0, xml(&line.label)
+        ));
+        legend += 1;
     }
     s.push_str("</svg>\n");
     s
