@@ -327,7 +327,7 @@ pub struct ReportArgs {
 }
 
 pub fn report(a: ReportArgs) -> anyhow::Result<()> {
-    use tokenskip_studio::pipeline::report::{chart, markdown, Run};
+    use tokenskip_studio::pipeline::report::{best_at, chart, markdown, Run};
     let mut runs = Vec::new();
     for spec in &a.runs {
         let Some((label, path)) = spec.split_once('=') else {
@@ -351,6 +351,11 @@ pub fn report(a: ReportArgs) -> anyhow::Result<()> {
     if let Some(svg) = &a.svg {
         write_atomic(svg, chart(&runs, &a.title).as_bytes())?;
         println!("{}", svg.display());
+    }
+    for g in [0.6, 0.5] {
+        if let Some((label, _)) = best_at(&runs, g) {
+            println!("best at {g}: {label}"); // read by scripts/reproduce-demo.sh
+        }
     }
     Ok(())
 }

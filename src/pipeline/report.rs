@@ -162,22 +162,24 @@ pub fn markdown(runs: &[Run], preamble: &str) -> String {
             );
         }
         for g in [0.6, 0.5] {
-            let best = adapters
-                .iter()
-                .filter_map(|r| row(&r.summary.rows, Method::Tokenskip, g).map(|x| (r, x)))
-                .max_by(|a, b| a.1.accuracy.total_cmp(&b.1.accuracy));
-            if let Some((run, r)) = best {
-                let _ = writeln!(
-                    s,
-                    "\nBest at gamma {g}: **{}** ({} %).",
-                    run.label,
-                    pct(r.accuracy)
-                );
+            if let Some((label, acc)) = best_at(runs, g) {
+                let _ = writeln!(s, "\nBest at gamma {g}: **{label}** ({} %).", pct(acc));
             }
         }
     }
     s.push_str(PAPER);
     s
+}
+
+/// The adapter run with the highest TokenSkip accuracy at `gamma` (first one on ties).
+pub fn best_at(runs: &[Run], gamma: f64) -> Option<(&str, f64)> {
+    runs.iter()
+        .filter(|r| r.summary.adapter.is_some())
+        .filter_map(|r| row(&r.summary.rows, Method::Tokenskip, gamma).map(|x| (r.label.as_str(), x.accuracy)))
+        .fold(None, |best: Option<(&str, f64)>, cur| match best {
+            Some(b) if b.1 >= cur.1 => Some(b),
+            _ => Some(cur),
+        })
 }
 
 /// The paper's figures (../shared/TOKENSKIP.md, from arXiv 2502.12067), for comparison.
