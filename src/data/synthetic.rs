@@ -3,7 +3,7 @@
 //! The embedded demo model is trained on these (issue 4), so the whole TokenSkip loop
 //! (generate, score, prune, train, eval) runs offline in minutes. Difficulty is set for a
 //! tiny model on 2 CPU cores: 2-3 steps, `+ - * /`, single-digit multipliers and divisors,
-//! every value in `2..=99`, exact divisions. CoTs are wordy on purpose (about 65% of
+//! every value in `2..=30`, exact divisions. CoTs are wordy on purpose (about 65% of
 //! their tokens are filler, see `data::cot_stats`) because redundancy is what TokenSkip
 //! learns to remove.
 //!
@@ -42,7 +42,7 @@ pub use spec::{parse_synthetic_spec, SyntheticSpec, DEFAULT_TEST_SIZE, DEFAULT_T
 /// problems with this seed).
 pub const DEFAULT_SEED: u64 = 12067;
 
-/// Largest number of steps a config may ask for (values must still fit in `2..=99`).
+/// Largest number of steps a config may ask for (values must still fit in `MIN_VALUE..=MAX_VALUE`).
 pub const MAX_STEPS: usize = 4;
 
 /// Which fixed split a problem comes from.

@@ -66,8 +66,8 @@ pub fn drills(n: usize) -> Vec<Drill> {
         .collect()
 }
 
-/// One equation: `+` and `-` (about 2,400 distinct facts each) are drawn more often than
-/// `*` and `/` (about 150 each); products are written either way round, as CoTs do.
+/// One equation: `+` and `-` (about 380 distinct facts each) are drawn more often than
+/// `*` and `/` (about 35 each); products are written either way round, as CoTs do.
 fn draw_step<R: Rng>(rng: &mut R) -> Step {
     loop {
         let op = match rng.random_range(0..10) {
