@@ -255,3 +255,41 @@ fn half_precision_stays_close() {
         );
     }
 }
+
+/// The demo model's adapter is embedded as bytes (`--adapter demo`): the in-memory path must
+/// give the same model as reading the directory.
+#[test]
+fn adapter_from_bytes_matches_adapter_from_dir() {
+    use tokenskip_studio::model::lora::Adapter;
+    let dir = fixtures().join("tiny-qwen2-lora");
+    let spec: ModelSpec = fixtures()
+        .join("tiny-qwen2")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut from_dir = model::load(&spec, &LoadOptions::default()).unwrap();
+    let mut from_bytes = model::load(&spec, &LoadOptions::default()).unwrap();
+    let n_dir = Adapter::open(&dir)
+        .unwrap()
+        .apply(&mut from_dir.decoder, false)
+        .unwrap();
+    let bytes = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    let n_bytes = Adapter::from_bytes(
+        &bytes("adapter_config.json"),
+        &bytes("adapter_model.safetensors"),
+        "embedded",
+    )
+    .unwrap()
+    .apply(&mut from_bytes.decoder, false)
+    .unwrap();
+    assert!(n_dir > 0);
+    assert_eq!(n_dir, n_bytes);
+    let input = [1u32, 5, 9, 2, 7];
+    assert_eq!(
+        max_abs(&all_logits(&from_dir, &input), &all_logits(&from_bytes, &input)),
+        0.0
+    );
+    let bad = Adapter::from_bytes(b"{}", &bytes("adapter_model.safetensors"), "embedded");
+    assert!(bad.is_err());
+}

@@ -94,8 +94,10 @@ pub struct ModelArgs {
     /// (e.g. Qwen/Qwen2.5-7B-Instruct; cached under HF_HOME, HF_HUB_OFFLINE=1 for cache only).
     #[arg(long, short, default_value = "demo", value_name = "M")]
     pub model: String,
-    /// A PEFT LoRA adapter: a directory (adapter_config.json + adapter_model.safetensors) or a
-    /// hub id such as hemingkx/TokenSkip-Qwen2.5-7B-Instruct-GSM8K.
+    /// A PEFT LoRA adapter: a directory (adapter_config.json + adapter_model.safetensors), a
+    /// hub id such as hemingkx/TokenSkip-Qwen2.5-7B-Instruct-GSM8K, or `demo` for the demo
+    /// model's embedded TokenSkip adapter (the TUI's default with --model demo; `none` there
+    /// turns it off).
     #[arg(long, short, value_name = "A")]
     pub adapter: Option<String>,
     /// Fold the adapter into the weights at load (faster; same results up to rounding).

@@ -5,6 +5,7 @@ use super::ModelArgs;
 use anyhow::Context;
 use clap::{Args, FromArgMatches};
 use tokenskip_studio::importance::parse_scorer_spec;
+use tokenskip_studio::model::{has_demo_adapter, DEMO_ADAPTER};
 use tokenskip_studio::tui::color::ColorDepth;
 use tokenskip_studio::tui::runtime::{self, Options};
 
@@ -48,7 +49,17 @@ pub fn default_args() -> anyhow::Result<TuiArgs> {
 /// Runs the TUI; afterwards says where the log is (nothing is printed while it runs).
 pub fn run(a: TuiArgs, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
     parse_scorer_spec(&a.scorer).with_context(|| format!("--scorer {}", a.scorer))?;
-    let model_args = a.model.clone();
+    let mut model_args = a.model.clone();
+    // The demo model comes with its TokenSkip adapter, so "generate at gamma" (G) compresses;
+    // at gamma 1.0 the adapter writes full CoTs like the base model. `--adapter none` opts out.
+    match model_args.adapter.as_deref() {
+        Some("none") => model_args.adapter = None,
+        None if model_args.model == "demo" && has_demo_adapter() => {
+            model_args.adapter = Some(DEMO_ADAPTER.into());
+            model_args.merge_adapter = true;
+        }
+        _ => {}
+    }
     let loader: Option<runtime::LoaderFn> = if a.no_model {
         None
     } else {

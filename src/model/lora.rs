@@ -3,7 +3,7 @@
 
 use super::decoder::Decoder;
 use super::linear::Lora;
-use super::weights::{LoadError, SafetensorsSource};
+use super::weights::{LoadError, MapSource, SafetensorsSource};
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -81,10 +81,41 @@ impl AdapterConfig {
     }
 }
 
-/// An adapter read from disk.
+/// Where an adapter's tensors are: a mapped file, or memory.
+enum Weights {
+    File(SafetensorsSource),
+    Map(MapSource),
+}
+
+impl From<SafetensorsSource> for Weights {
+    fn from(s: SafetensorsSource) -> Self {
+        Weights::File(s)
+    }
+}
+
+impl Weights {
+    fn names(&self) -> HashSet<String> {
+        match self {
+            Weights::File(s) => s.names().cloned().collect(),
+            Weights::Map(m) => m.tensors.keys().cloned().collect(),
+        }
+    }
+
+    fn raw(&self, name: &str) -> Result<Tensor, LoadError> {
+        match self {
+            Weights::File(s) => s.raw(name),
+            Weights::Map(m) => m.tensors.get(name).cloned().ok_or_else(|| LoadError::Missing {
+                name: name.to_string(),
+                source_desc: m.desc.clone(),
+            }),
+        }
+    }
+}
+
+/// An adapter read from disk (or embedded).
 pub struct Adapter {
     pub config: AdapterConfig,
-    weights: SafetensorsSource,
+    weights: Weights,
     names: HashSet<String>,
     pub dir: String,
 }
@@ -101,27 +132,50 @@ impl Adapter {
                 format!("{e} (is this a PEFT adapter directory?)"),
             )
         })?;
-        let config: AdapterConfig = serde_json::from_str(&text).map_err(|e| {
-            LoadError::file(&cfg_path, format!("not a valid PEFT adapter config: {e}"))
-        })?;
-        if let Some(problem) = config.unsupported() {
-            return Err(LoadError::file(
-                &cfg_path,
-                format!("unsupported adapter: {problem}"),
-            ));
-        }
         let file = dir.join("adapter_model.safetensors");
         if !file.exists() {
             return Err(LoadError::file(&file, "missing (adapter_model.bin is not supported; re-save with safe_serialization=True)"));
         }
         let desc = file.display().to_string();
         let weights = SafetensorsSource::open(&[file], desc)?;
-        let names = weights.names().cloned().collect();
+        Self::new(&text, &cfg_path, weights, dir.display().to_string())
+    }
+
+    /// An adapter held in memory (the demo model's, embedded in the binary).
+    pub fn from_bytes(config: &[u8], weights: &[u8], name: &str) -> Result<Self, LoadError> {
+        let cfg_path = Path::new(name).join("adapter_config.json");
+        let text = String::from_utf8_lossy(config);
+        let tensors = candle_core::safetensors::load_buffer(weights, &candle_core::Device::Cpu)
+            .map_err(|e| LoadError::candle(name, e))?;
+        let src = MapSource {
+            tensors,
+            desc: name.to_string(),
+        };
+        Self::new(&text, &cfg_path, Weights::Map(src), name.to_string())
+    }
+
+    fn new(
+        text: &str,
+        cfg_path: &Path,
+        weights: impl Into<Weights>,
+        dir: String,
+    ) -> Result<Self, LoadError> {
+        let config: AdapterConfig = serde_json::from_str(text).map_err(|e| {
+            LoadError::file(cfg_path, format!("not a valid PEFT adapter config: {e}"))
+        })?;
+        if let Some(problem) = config.unsupported() {
+            return Err(LoadError::file(
+                cfg_path,
+                format!("unsupported adapter: {problem}"),
+            ));
+        }
+        let weights = weights.into();
+        let names = weights.names();
         Ok(Adapter {
             config,
             weights,
             names,
-            dir: dir.display().to_string(),
+            dir,
         })
     }
 

@@ -20,5 +20,8 @@ pub use decoder::{Decoder, ForwardArgs, KvCache, Logits, Positions};
 pub use generate::{
     generate, generate_batch_greedy, GenerateParams, Generation, Sampling, StopReason,
 };
-pub use source::{load, load_tokenizer, LoadOptions, LoadedModel, ModelError, ModelSpec};
+pub use source::{
+    has_demo_adapter, load, load_tokenizer, open_adapter, LoadOptions, LoadedModel, ModelError,
+    ModelSpec, DEMO_ADAPTER,
+};
 pub use tokenizer::{ChatTokenizer, PromptFormat};

@@ -39,6 +39,8 @@ pub enum ModelError {
     Hub(String),
     #[error("the embedded demo model is not in this build: assets/demo/ is empty. Train it with scripts/train-demo.sh, or pass --model DIR")]
     NoDemo,
+    #[error("adapter `demo`: this build embeds no TokenSkip adapter for the demo model (assets/demo/tokenskip-adapter/ is empty). Make it with INSTALL=1 scripts/reproduce-demo.sh, or pass --adapter DIR")]
+    NoDemoAdapter,
     #[error(
         "{path}: the GGUF file has no tokenizer metadata and no tokenizer.json sits beside it"
     )]
@@ -139,8 +141,7 @@ pub fn load(spec: &ModelSpec, opts: &LoadOptions) -> Result<LoadedModel, ModelEr
         }
     };
     if let Some(a) = &opts.adapter {
-        let dir = adapter_dir(a)?;
-        Adapter::open(&dir)?.apply(&mut decoder, opts.merge_adapter)?;
+        open_adapter(a)?.apply(&mut decoder, opts.merge_adapter)?;
     }
     Ok(LoadedModel {
         decoder,
@@ -352,6 +353,37 @@ pub fn hub_get(id: &str, file: &str, optional: bool) -> Result<Option<PathBuf>, 
             "{id}: cannot download {file}: {e} (check the id, your network, and HF_TOKEN for gated models; set HF_HUB_OFFLINE=1 to use only the cache)"
         ))),
     }
+}
+
+/// The adapter spec naming the demo model's TokenSkip adapter embedded in the binary
+/// (`assets/demo/tokenskip-adapter/`, made by `scripts/reproduce-demo.sh`).
+pub const DEMO_ADAPTER: &str = "demo";
+
+/// Whether this build embeds the demo model's TokenSkip adapter.
+pub fn has_demo_adapter() -> bool {
+    cfg!(tokenskip_demo_adapter)
+}
+
+/// Opens an adapter spec: `demo` (embedded), a directory or a hub id.
+pub fn open_adapter(spec: &str) -> Result<Adapter, ModelError> {
+    if spec == DEMO_ADAPTER {
+        return demo_adapter();
+    }
+    Ok(Adapter::open(&adapter_dir(spec)?)?)
+}
+
+#[cfg(tokenskip_demo_adapter)]
+fn demo_adapter() -> Result<Adapter, ModelError> {
+    Ok(Adapter::from_bytes(
+        asset!("tokenskip-adapter/adapter_config.json"),
+        asset!("tokenskip-adapter/adapter_model.safetensors"),
+        "demo/tokenskip-adapter",
+    )?)
+}
+
+#[cfg(not(tokenskip_demo_adapter))]
+fn demo_adapter() -> Result<Adapter, ModelError> {
+    Err(ModelError::NoDemoAdapter)
 }
 
 /// An adapter spec: a local directory, or a hub id whose two adapter files are fetched.
