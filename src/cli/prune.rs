@@ -46,13 +46,17 @@ pub struct PruneArgs {
     /// Importance scorer: rules, surprisal[:MODEL], attention[:MODEL], counterfactual[:MODEL], llmlingua2[:MODEL].
     #[arg(long, default_value = "rules")]
     pub scorer: String,
+    /// Ratios gamma to compress every CoT to (scored once, thresholded per gamma).
     #[arg(long, value_delimiter = ',', default_value = "0.9,0.8,0.7,0.6,0.5")]
     pub ratios: Vec<f64>,
+    /// Output directory: pruned.jsonl, train_llamafactory.json, dataset_info.json, stats.json
+    /// (and cots.jsonl with --cot-source model).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Drop CoTs longer than this many target tokens.
     #[arg(long, default_value_t = 500)]
     pub max_tokens: usize,
+    /// Drop tokens one by one, or whole words (LLMLingua-2 scores words, as TokenSkip does).
     #[arg(long, value_enum, default_value_t = GranularityArg::Token)]
     pub granularity: GranularityArg,
     /// Demote a forced token that repeats the one before it (LLMLingua-2's option).
@@ -64,19 +68,25 @@ pub struct PruneArgs {
     /// Separator around gamma (default: the model's EOS string).
     #[arg(long)]
     pub separator: Option<String>,
+    /// Only the first N questions (or CoTs of --cots).
     #[arg(long)]
     pub limit: Option<usize>,
     /// Max new tokens when generating CoTs (default per dataset: GSM8K 512, MATH 1024).
     #[arg(long)]
     pub max_new_tokens: Option<usize>,
+    /// Prompts decoded together when generating CoTs (--cot-source model).
     #[arg(long, default_value_t = 8)]
     pub batch_size: usize,
+    /// How generated CoTs are graded (only correct ones are kept, as TokenSkip does).
     #[arg(long, default_value = "tokenskip-v1")]
     pub grader: String,
+    /// Continue a killed run in --out (finished CoTs are not redone; files end identical).
     #[arg(long)]
     pub resume: bool,
+    /// Start over in an --out that holds an earlier run.
     #[arg(long)]
     pub overwrite: bool,
+    /// `json`: the JSON-lines progress protocol on stdout (for the TUI and scripts).
     #[arg(long, value_enum, default_value_t = ProgressMode::Human)]
     pub progress: ProgressMode,
     /// Call the scorer once per ratio, as the reference code does (benchmarks only).
