@@ -3,34 +3,59 @@
 # CPU, with `tokenskip-studio train`, then measures its accuracy on the 500 held-out problems.
 #
 # Usage: scripts/train-demo.sh [WORK_DIR]      (default WORK_DIR: target/demo-train)
-#   Env: THREADS (default nproc), INSTALL=1 to copy the result into assets/demo/.
+#   Env: THREADS (default 2, the thread count the committed weights were made with),
+#        INSTALL=1 to copy the result into assets/demo/.
 #
-# Two stages, as the committed model was made (the first run was stopped at step 225 of its
-# 875-step schedule to fit the session's time, and continued with a fresh schedule):
-#   1. from scratch: the first 225 steps of a 1.4-epoch cosine run (lr 2e-3, warmup 3%);
-#   2. all weights, 350 more steps of a new cosine schedule (lr 1.7e-3, warmup 6%).
-# Every step is deterministic (seeded data order and init; a resumed run is bit-identical), so
-# this script reproduces the committed weights on the same thread count.
+# Four stages, exactly as the committed model was made over two working sessions. The first
+# three ran when the demo world's values went up to 99 (commit bdd8b67); the model learned the
+# language but not the arithmetic there, so the world was narrowed to values up to 30 and the
+# last stage ran on that. To reproduce the weights bit for bit, stages 1-3 are built and run
+# from a git worktree of bdd8b67 (its own target dir: the first build takes a while).
+#   1. from scratch (N(0, 0.02) init): the first 225 steps of a 1.4-epoch cosine run
+#      (micro-batch 32, lr 2e-3, warmup 3%);
+#   2. all weights, 350 steps of a new cosine schedule (lr 1.7e-3, warmup 6%);
+#   3. all weights, the first 175 steps of a 782-step cosine run on word problems mixed with
+#      arithmetic drills (`synthetic-drill`, lr 1.5e-3, warmup 5%);
+#   4. (values up to 30, this commit) all weights, 500 steps: 20,000 drills + 12,000 word
+#      problems, lr 2e-3, warmup 3%, cosine.
+# Every step is deterministic (seeded data order and init; a resumed run is bit-identical) on
+# the same thread count.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 W=${1:-$ROOT/target/demo-train}
-THREADS=${THREADS:-$(nproc)}
+THREADS=${THREADS:-2}
+OLD=bdd8b67
 cd "$ROOT"
-cargo build --release --quiet
-T="target/release/tokenskip-studio --threads $THREADS"
 mkdir -p "$W"
 start=$(date +%s)
-$T train --init scripts/demo/config.json --tokenizer assets/demo --data synthetic:20000 \
-    --out "$W/stage1" --resume --epochs 1.4 --batch-size 32 --grad-accum 1 --lr 2e-3 \
-    --warmup-ratio 0.03 --weight-decay 0.01 --save-steps 25 --seed 1 --stop-after 225
-cp assets/demo/tokenizer.json assets/demo/tokenizer_config.json "$W/stage1/"
-$T train --model "$W/stage1" --full --data synthetic:20000 --out "$W/stage2" --resume \
-    --epochs 2 --max-steps 350 --batch-size 32 --grad-accum 1 --lr 1.7e-3 --warmup-ratio 0.06 \
-    --weight-decay 0.01 --save-steps 25 --seed 2
+
+if [[ ! -f "$W/stage3/model.safetensors" ]]; then
+    if [[ ! -d "$W/old-src" ]]; then
+        git worktree add --detach "$W/old-src" "$OLD"
+    fi
+    (cd "$W/old-src" && cargo build --release --quiet)
+    OLDT="$W/old-src/target/release/tokenskip-studio --threads $THREADS"
+    $OLDT train --init scripts/demo/config.json --tokenizer assets/demo --data synthetic:20000 \
+        --out "$W/stage1" --resume --epochs 1.4 --batch-size 32 --grad-accum 1 --lr 2e-3 \
+        --warmup-ratio 0.03 --weight-decay 0.01 --save-steps 25 --seed 1 --stop-after 225
+    cp assets/demo/tokenizer.json assets/demo/tokenizer_config.json "$W/stage1/"
+    $OLDT train --model "$W/stage1" --full --data synthetic:20000 --out "$W/stage2" --resume \
+        --epochs 2 --max-steps 350 --batch-size 32 --grad-accum 1 --lr 1.7e-3 \
+        --warmup-ratio 0.06 --weight-decay 0.01 --save-steps 25 --seed 2
+    $OLDT train --model "$W/stage2" --full --data synthetic:10000 --data synthetic-drill:15000 \
+        --out "$W/stage3" --resume --epochs 1 --batch-size 32 --grad-accum 1 --lr 1.5e-3 \
+        --warmup-ratio 0.05 --weight-decay 0.01 --save-steps 25 --seed 3 --stop-after 175
+fi
+
+cargo build --release --quiet
+T="target/release/tokenskip-studio --threads $THREADS"
+$T train --model "$W/stage3" --full --data synthetic-drill:20000 --data synthetic:12000 \
+    --out "$W/stage4" --resume --epochs 1 --max-steps 500 --batch-size 32 --grad-accum 1 \
+    --lr 2e-3 --warmup-ratio 0.03 --weight-decay 0.01 --save-steps 50 --seed 4
 echo "training took $(( $(date +%s) - start )) s" >&2
-$T eval --model "$W/stage2" --dataset synthetic-test:500 --ratios 1.0 --batch-size 32 \
+$T eval --model "$W/stage4" --dataset synthetic-test:500 --ratios 1.0 --batch-size 32 \
     --out "$W/eval" --overwrite
 if [[ "${INSTALL:-0}" == 1 ]]; then
-    cp "$W/stage2/config.json" "$W/stage2/model.safetensors" assets/demo/
+    cp "$W/stage4/config.json" "$W/stage4/model.safetensors" assets/demo/
     echo "installed into assets/demo/ (rebuild to embed it)" >&2
 fi
