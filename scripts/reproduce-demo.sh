@@ -12,7 +12,8 @@
 #   Env (defaults in brackets): N_TRAIN [3000] training questions, N_TEST [500] test problems,
 #   SCORERS ["surprisal attention counterfactual rules"], EPOCHS [2], LR [2e-3], LORA_R [8],
 #   LORA_ALPHA [16], BATCH [16], THREADS [nproc], INSTALL=1 to copy the best adapter into
-#   assets/demo/tokenskip-adapter/ and the page + chart into docs/.
+#   assets/demo/tokenskip-adapter/ and the page + chart into docs/, TSS_BIN=PATH to run a
+#   binary built beforehand (the tree may then change while this runs) instead of building.
 # Every step resumes (`--resume`): rerunning after an interruption continues where it stopped.
 # llmlingua2 is not in the default SCORERS: it needs XLM-R weights (no hub here); with them:
 #   SCORERS="llmlingua2:/path/to/llmlingua-2-xlm-roberta-large-meetingbank" scripts/reproduce-demo.sh
@@ -30,8 +31,10 @@ BATCH=${BATCH:-16}
 THREADS=${THREADS:-$(nproc)}
 RATIOS=1.0,0.9,0.8,0.7,0.6,0.5
 cd "$ROOT"
-cargo build --release --quiet
-T="target/release/tokenskip-studio --threads $THREADS"
+if [[ -z "${TSS_BIN:-}" ]]; then
+    cargo build --release --quiet
+fi
+T="${TSS_BIN:-target/release/tokenskip-studio} --threads $THREADS"
 mkdir -p "$W"
 TIMES="$W/times.md"
 : > "$TIMES"
