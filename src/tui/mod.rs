@@ -13,6 +13,7 @@ pub mod color;
 pub mod config;
 pub mod effect;
 pub mod examples;
+pub mod fps;
 pub mod job_runner;
 pub mod keymap;
 pub mod layout;
