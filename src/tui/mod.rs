@@ -22,6 +22,7 @@ pub mod runtime;
 pub mod scoring;
 pub mod state;
 pub mod theme;
+pub mod tty_bench;
 pub mod update;
 mod update_charts;
 mod update_doc;
