@@ -10,6 +10,7 @@ mod input;
 mod merge;
 mod prune;
 mod score;
+mod serve;
 mod train;
 mod tui;
 
@@ -56,6 +57,8 @@ pub enum Command {
     Score(score::ScoreArgs),
     /// Compress a CoT to ratio gamma with a scorer (text, JSON, or JSONL for files).
     Compress(compress::CompressArgs),
+    /// Serve the TUI over SSH: each viewer (public key in authorized_keys) gets their own.
+    Serve(serve::ServeArgs),
     /// Measure prefill and decode throughput on a model (prints one JSON line).
     #[command(name = "bench-generate")]
     BenchGenerate(bench::BenchArgs),
@@ -147,6 +150,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Compress(a)) => compress::run(a),
         Some(Command::BenchGenerate(a)) => bench::run(a),
         Some(Command::BenchScore(a)) => bench::run_score(a),
+        Some(Command::Serve(a)) => serve::run(a),
         Some(Command::BenchTty(a)) => bench_tty::run(a),
         Some(Command::Train(a)) => train::run(a),
         Some(Command::Merge(a)) => merge::run(a),

@@ -1,0 +1,19 @@
+//! `tokenskip-studio serve --ssh ADDR` (issue 10, "Over SSH"): a built-in SSH server
+//! (russh) that gives every viewer their own TUI at their own terminal size.
+//!
+//! - [`keys`]: host key (ed25519, created 0600) and `authorized_keys`;
+//! - [`server`]: authentication (public keys only) and channel requests (a `shell`
+//!   request starts a viewer; exec, subsystems and forwarding are refused);
+//! - [`viewer`]: the per-viewer loop (frame cap, idle timeout) and [`input`], the
+//!   key parser; [`writer`]: the ratatui backend's writer into the SSH channel;
+//! - [`app`]: what a viewer shows ([`app::ViewerApp`]).
+
+pub mod app;
+pub mod input;
+pub mod keys;
+mod run;
+pub mod server;
+pub mod viewer;
+pub mod writer;
+
+pub use run::{run, Content, ServeError, ServeOptions};
