@@ -219,7 +219,9 @@ fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitSta
 #[test]
 fn viewers_get_the_tui_and_everything_else_is_refused() {
     if !have("ssh", "-V") || !have("ssh-keygen", "-?") {
-        eprintln!("skipped: `ssh` / `ssh-keygen` not found (Debian: apt-get install openssh-client)");
+        eprintln!(
+            "skipped: `ssh` / `ssh-keygen` not found (Debian: apt-get install openssh-client)"
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -242,7 +244,11 @@ fn viewers_get_the_tui_and_everything_else_is_refused() {
         "no screen: {:?}",
         pty.text()
     );
-    assert!(pty.wait_for("Questions", Duration::from_secs(5)), "{:?}", pty.text());
+    assert!(
+        pty.wait_for("Questions", Duration::from_secs(5)),
+        "{:?}",
+        pty.text()
+    );
     assert!(pty.text().contains("\x1b[?1049h"), "alternate screen");
     // A 256-colour escape (TERM=xterm-256color, no COLORTERM): `38;5;N`.
     assert!(pty.text().contains("38;5;"), "256-colour escapes expected");
@@ -254,12 +260,17 @@ fn viewers_get_the_tui_and_everything_else_is_refused() {
         run_bounded(c, Duration::from_secs(20))
     };
     let said = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(said.contains("the limit"), "{said:?} / {:?}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        said.contains("the limit"),
+        "{said:?} / {:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!out.status.success());
 
     // The first viewer still works, and quits on `q`.
     (&pty.master).write_all(b"q").unwrap();
-    let status = wait_exit(&mut first.0, Duration::from_secs(15)).expect("ssh did not exit after q");
+    let status =
+        wait_exit(&mut first.0, Duration::from_secs(15)).expect("ssh did not exit after q");
     assert!(status.success(), "{status:?}: {:?}", pty.text());
     assert!(pty.text().contains("\x1b[?1049l"), "alternate screen left");
 

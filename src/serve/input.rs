@@ -23,7 +23,11 @@ pub fn parse(bytes: &[u8]) -> Vec<Key> {
             b'\r' | b'\n' => {
                 keys.push(Key::Enter);
                 // CR LF is one Enter.
-                i += if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                i += if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
             }
             0x7f | 0x08 => {
                 keys.push(Key::Backspace);
@@ -41,7 +45,10 @@ pub fn parse(bytes: &[u8]) -> Vec<Key> {
             _ => {
                 let len = utf8_len(b);
                 // A broken or split character is dropped.
-                if let Some(s) = bytes.get(i..i + len).and_then(|s| std::str::from_utf8(s).ok()) {
+                if let Some(s) = bytes
+                    .get(i..i + len)
+                    .and_then(|s| std::str::from_utf8(s).ok())
+                {
                     keys.extend(s.chars().next().map(Key::Char));
                 }
                 i += len.max(1);
@@ -118,7 +125,10 @@ mod tests {
     fn keys_the_tui_uses() {
         use Key::*;
         assert_eq!(parse(b"jq?"), vec![Char('j'), Char('q'), Char('?')]);
-        assert_eq!(parse(b"\r\n\r\x7f\t\x03"), vec![Enter, Enter, Backspace, Tab, CtrlC]);
+        assert_eq!(
+            parse(b"\r\n\r\x7f\t\x03"),
+            vec![Enter, Enter, Backspace, Tab, CtrlC]
+        );
         assert_eq!(
             parse(b"\x1b[A\x1b[B\x1b[C\x1b[D\x1bOA\x1b[1;5C"),
             vec![Up, Down, Right, Left, Up, Right]

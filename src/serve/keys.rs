@@ -162,7 +162,11 @@ mod tests {
         let k2 = load_or_create_host_key(&dir.path().join("k2")).unwrap();
         let line = k1.public_key().to_openssh().unwrap();
         let path = dir.path().join("authorized_keys");
-        std::fs::write(&path, format!("# viewers\n\nrestrict {line} alice@laptop\n")).unwrap();
+        std::fs::write(
+            &path,
+            format!("# viewers\n\nrestrict {line} alice@laptop\n"),
+        )
+        .unwrap();
         let keys = load_authorized_keys(&path).unwrap();
         assert_eq!(keys.len(), 1);
         assert!(is_authorized(&keys, k1.public_key()));
@@ -174,7 +178,9 @@ mod tests {
         std::fs::write(&path, "ssh-ed25519 not-base64!!\n").unwrap();
         let e = load_authorized_keys(&path).unwrap_err().to_string();
         assert!(e.contains("line 1"), "{e}");
-        let e = load_authorized_keys(&dir.path().join("missing")).unwrap_err().to_string();
+        let e = load_authorized_keys(&dir.path().join("missing"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("missing"), "{e}");
     }
 }

@@ -124,7 +124,13 @@ fn app_factory(opts: &ServeOptions) -> Result<Factory, ServeError> {
             "NO_COLOR" => spec.no_color.clone(),
             _ => None,
         };
-        config::resolve(theme_name.as_deref(), color, config::config_dir().as_deref(), env).theme
+        config::resolve(
+            theme_name.as_deref(),
+            color,
+            config::config_dir().as_deref(),
+            env,
+        )
+        .theme
     };
     match &opts.content {
         Content::Workbench { dataset } => {

@@ -122,7 +122,10 @@ impl Connection {
 
     /// Says `text` on the channel and closes it (exit status 1).
     fn say_and_close(&self, channel: ChannelId, text: &str, session: &mut Session) {
-        let _ = session.data(channel, format!("tokenskip-studio: {text}\r\n").into_bytes());
+        let _ = session.data(
+            channel,
+            format!("tokenskip-studio: {text}\r\n").into_bytes(),
+        );
         let _ = session.exit_status_request(channel, 1);
         let _ = session.eof(channel);
         let _ = session.close(channel);
@@ -195,7 +198,10 @@ impl russh::server::Handler for Connection {
         _response: Option<russh::server::Response<'a>>,
     ) -> Result<Auth, Self::Error> {
         self.user = user.to_string();
-        self.refuse("keyboard-interactive authentication", "only public keys are accepted");
+        self.refuse(
+            "keyboard-interactive authentication",
+            "only public keys are accepted",
+        );
         Ok(Auth::reject())
     }
 
@@ -208,7 +214,10 @@ impl russh::server::Handler for Connection {
         if is_authorized(&self.shared.allowed, key) {
             Ok(Auth::Accept)
         } else {
-            self.refuse("public key", &key.fingerprint(Default::default()).to_string());
+            self.refuse(
+                "public key",
+                &key.fingerprint(Default::default()).to_string(),
+            );
             Ok(Auth::reject())
         }
     }
@@ -219,7 +228,10 @@ impl russh::server::Handler for Connection {
             tracing::info!(conn = self.id, user, key = %key.fingerprint(Default::default()), "authenticated");
             Ok(Auth::Accept)
         } else {
-            self.refuse("public key", &key.fingerprint(Default::default()).to_string());
+            self.refuse(
+                "public key",
+                &key.fingerprint(Default::default()).to_string(),
+            );
             Ok(Auth::reject())
         }
     }
@@ -241,7 +253,9 @@ impl russh::server::Handler for Connection {
     ) -> Result<(), Self::Error> {
         if self.channel.is_some() {
             self.refuse("second session channel", "one viewer per connection");
-            reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+            reply
+                .reject(ChannelOpenFailure::AdministrativelyProhibited)
+                .await;
         } else {
             self.channel = Some(channel.id());
             reply.accept().await;
@@ -258,7 +272,9 @@ impl russh::server::Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         self.refuse("x11 channel", "");
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 
@@ -273,7 +289,9 @@ impl russh::server::Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         self.refuse("port forwarding (direct-tcpip)", &format!("{host}:{port}"));
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 
@@ -288,7 +306,9 @@ impl russh::server::Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         self.refuse("forwarded-tcpip channel", &format!("{host}:{port}"));
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 
@@ -300,7 +320,9 @@ impl russh::server::Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         self.refuse("stream-local forwarding", path);
-        reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 
@@ -320,7 +342,11 @@ impl russh::server::Handler for Connection {
             session.channel_failure(channel)?;
             return Ok(());
         }
-        self.pty = Some((term.chars().take(64).collect(), clamp16(cols), clamp16(rows)));
+        self.pty = Some((
+            term.chars().take(64).collect(),
+            clamp16(cols),
+            clamp16(rows),
+        ));
         session.channel_success(channel)?;
         Ok(())
     }

@@ -57,7 +57,8 @@ pub fn run<W: Write>(
         return Exit::Broken;
     }
     let viewport = Viewport::Fixed(Rect::new(0, 0, size.0, size.1));
-    let Ok(mut term) = Terminal::with_options(CrosstermBackend::new(out), TerminalOptions { viewport })
+    let Ok(mut term) =
+        Terminal::with_options(CrosstermBackend::new(out), TerminalOptions { viewport })
     else {
         return Exit::Broken;
     };
@@ -200,7 +201,10 @@ mod tests {
         let text = String::from_utf8_lossy(&out.0.lock().unwrap()).to_string();
         assert!(text.contains("keys"), "{text:?}");
         let left = text.rfind("\x1b[?1049l").expect("alternate screen left");
-        assert!(text[left..].contains("\x1b[?25h"), "cursor shown again: {text:?}");
+        assert!(
+            text[left..].contains("\x1b[?25h"),
+            "cursor shown again: {text:?}"
+        );
         assert!(*frames.lock().unwrap() <= 3);
     }
 

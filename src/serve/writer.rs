@@ -59,7 +59,9 @@ impl Write for ChannelWriter {
         let n = data.len() as u64;
         self.rt
             .block_on(self.handle.data(self.channel, data))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the SSH channel is closed"))?;
+            .map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the SSH channel is closed")
+            })?;
         self.sent.0.fetch_add(n, Ordering::Relaxed);
         Ok(())
     }

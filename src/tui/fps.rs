@@ -60,7 +60,8 @@ impl FrameGate {
             return None;
         }
         Some(self.last.map_or(Duration::ZERO, |t| {
-            self.interval.saturating_sub(now.saturating_duration_since(t))
+            self.interval
+                .saturating_sub(now.saturating_duration_since(t))
         }))
     }
 
@@ -87,7 +88,9 @@ mod tests {
         assert_eq!(parse_fps("120"), Ok(120));
         assert!(parse_fps("0").unwrap_err().contains("expected 1 to 120"));
         assert!(parse_fps("121").unwrap_err().contains("out of range"));
-        assert!(parse_fps("fast").unwrap_err().contains("not a whole number"));
+        assert!(parse_fps("fast")
+            .unwrap_err()
+            .contains("not a whole number"));
         assert!(parse_fps("-5").is_err());
         assert_eq!(frame_interval(30), Duration::from_micros(33_333));
         assert_eq!(frame_interval(0), Duration::from_secs(1));
@@ -101,7 +104,10 @@ mod tests {
         g.drawn(t0);
         assert_eq!(g.wait(t0), None, "nothing changed: nothing to draw");
         g.mark();
-        assert_eq!(g.wait(t0 + Duration::from_millis(40)), Some(Duration::from_millis(60)));
+        assert_eq!(
+            g.wait(t0 + Duration::from_millis(40)),
+            Some(Duration::from_millis(60))
+        );
         assert!(!g.ready(t0 + Duration::from_millis(99)));
         assert!(g.ready(t0 + Duration::from_millis(100)));
     }

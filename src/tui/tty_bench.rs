@@ -12,8 +12,8 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ratatui::backend::CrosstermBackend;
@@ -233,7 +233,14 @@ mod tests {
     /// Idle writes nothing; a slider step writes far less than a full redraw.
     #[test]
     fn idle_is_silent_and_a_step_is_a_small_diff() {
-        let r = run(200, 60, 4096, ColorDepth::TrueColor, Duration::from_millis(300)).unwrap();
+        let r = run(
+            200,
+            60,
+            4096,
+            ColorDepth::TrueColor,
+            Duration::from_millis(300),
+        )
+        .unwrap();
         assert_eq!(r.tokens, 4096);
         assert_eq!(r.idle_frames, 0, "{r:?}");
         assert_eq!(r.idle_bytes_per_s, 0.0, "{r:?}");
