@@ -336,3 +336,103 @@ fn viewers_get_the_tui_and_everything_else_is_refused() {
     let log = std::fs::read_to_string(d.join("server.log")).unwrap_or_default();
     assert!(log.contains("refused"), "{log}");
 }
+
+/// One recorded Action line of the session format (DESIGN.md).
+fn record(t_ms: u64, action: &str) -> String {
+    format!("{{\"t_ms\":{t_ms},\"action\":{action}}}\n")
+}
+
+fn examples_action(question: &str) -> String {
+    format!(
+        r#"{{"type":"examples_loaded","source":"rec","examples":[{{"id":"a","question":"{question}","answer":"7","cot":"Seven marbles.\n\nThe final answer is 7."}}],"note":null}}"#
+    )
+}
+
+const HEADER: &str = r#"{"format":"tokenskip-session","version":1,"created":"2026-11-23T17:00:00Z","app":"0.1.0","model":"none","scorer":"rules"}"#;
+
+#[test]
+fn recorded_and_live_sessions_reach_viewers_read_only() {
+    if !have("ssh", "-V") || !have("ssh-keygen", "-?") {
+        eprintln!(
+            "skipped: `ssh` / `ssh-keygen` not found (Debian: apt-get install openssh-client)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(&d.join("viewer"));
+    let key = d.join("viewer");
+
+    // --session: the recording is replayed to the viewer.
+    let rec = d.join("talk.jsonl");
+    std::fs::write(
+        &rec,
+        format!(
+            "{HEADER}\n{}{}",
+            record(0, r#"{"type":"resize","cols":200,"rows":60}"#),
+            record(5, &examples_action("Zorblax has 7 marbles"))
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let server = start_server(d, port, &["--session", rec.to_str().unwrap()]);
+    let pty = open_pty(120, 40);
+    let mut viewer = pty.spawn({
+        let mut c = ssh(port, &key);
+        c.arg("viewer@127.0.0.1");
+        c
+    });
+    assert!(
+        pty.wait_for("Zorblax", Duration::from_secs(30)),
+        "replayed screen: {:?}",
+        pty.text()
+    );
+    (&pty.master).write_all(b"q").unwrap();
+    let status = wait_exit(&mut viewer.0, Duration::from_secs(15)).expect("ssh did not exit");
+    assert!(status.success());
+    drop(server);
+
+    // --live: the file grows while the viewer watches.
+    let live = d.join("live.jsonl");
+    std::fs::write(
+        &live,
+        format!(
+            "{HEADER}\n{}",
+            record(0, &examples_action("Zorblax has 7 marbles"))
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let _server = start_server(d, port, &["--live", live.to_str().unwrap()]);
+    let pty = open_pty(120, 40);
+    let mut viewer = pty.spawn({
+        let mut c = ssh(port, &key);
+        c.arg("viewer@127.0.0.1");
+        c
+    });
+    assert!(
+        pty.wait_for("Zorblax", Duration::from_secs(30)),
+        "{:?}",
+        pty.text()
+    );
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&live)
+        .unwrap();
+    f.write_all(record(900, &examples_action("Quuxly bakes 9 pies")).as_bytes())
+        .unwrap();
+    f.flush().unwrap();
+    assert!(
+        pty.wait_for("bakes 9 pies", Duration::from_secs(10)),
+        "the live view did not follow the file: {:?}",
+        pty.text()
+    );
+    // Keys never reach the presenter: the recording is unchanged by a viewer typing.
+    let before = std::fs::read_to_string(&live).unwrap();
+    (&pty.master).write_all(b"j3:quit").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(std::fs::read_to_string(&live).unwrap(), before);
+    (&pty.master).write_all(b"\x03").unwrap();
+    let status = wait_exit(&mut viewer.0, Duration::from_secs(15)).expect("ssh did not exit");
+    assert!(status.success());
+}

@@ -24,6 +24,14 @@ pub struct ServeArgs {
     /// the data dir, e.g. ~/.local/share/tokenskip-studio/ssh_host_ed25519_key).
     #[arg(long, value_name = "FILE")]
     pub host_key: Option<PathBuf>,
+    /// Replay this recorded session (`tui --record FILE`) to each viewer, from the start,
+    /// read-only.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["live", "dataset"])]
+    pub session: Option<PathBuf>,
+    /// Follow the presenter's recording as it is written (`tui --record FILE` running
+    /// elsewhere on this machine): a read-only live view; nothing goes back.
+    #[arg(long, value_name = "FILE", conflicts_with = "dataset")]
+    pub live: Option<PathBuf>,
     /// Question list for the viewers' workbenches: synthetic[:N], synthetic-test[:N] or
     /// jsonl:PATH (default: the built-in examples).
     #[arg(long, value_name = "D")]
@@ -61,7 +69,11 @@ pub fn run(a: ServeArgs) -> anyhow::Result<()> {
         addr: a.ssh,
         authorized_keys,
         host_key: a.host_key.unwrap_or_else(keys::default_host_key_path),
-        content: Content::Workbench { dataset: a.dataset },
+        content: match (a.session, a.live) {
+            (Some(f), _) => Content::Session(f),
+            (None, Some(f)) => Content::Live(f),
+            (None, None) => Content::Workbench { dataset: a.dataset },
+        },
         max_viewers: a.max_viewers,
         idle_timeout: Duration::from_secs(a.idle_timeout),
         fps: a.fps,

@@ -6,11 +6,14 @@
 //!   request starts a viewer; exec, subsystems and forwarding are refused);
 //! - [`viewer`]: the per-viewer loop (frame cap, idle timeout) and [`input`], the
 //!   key parser; [`writer`]: the ratatui backend's writer into the SSH channel;
-//! - [`app`]: what a viewer shows ([`app::ViewerApp`]).
+//! - [`app`]: what a viewer shows ([`app::ViewerApp`]): their own workbench, or
+//!   [`replay`] of a recorded or live session (read by [`recording`]).
 
 pub mod app;
 pub mod input;
 pub mod keys;
+pub mod recording;
+pub mod replay;
 mod run;
 pub mod server;
 pub mod viewer;

@@ -12,6 +12,8 @@ use thiserror::Error;
 
 use super::app::{ViewerApp, Workbench};
 use super::keys::{load_authorized_keys, load_or_create_host_key};
+use super::recording::RecordingReader;
+use super::replay::SessionViewer;
 use super::server::{Server, Shared, ViewerSpec};
 use super::viewer::ViewerLimits;
 use crate::tui::color::ColorDepth;
@@ -37,6 +39,10 @@ pub enum ServeError {
 pub enum Content {
     /// Their own workbench on a question list (`None`: the built-in examples).
     Workbench { dataset: Option<String> },
+    /// A recorded session, replayed for each viewer from the start.
+    Session(PathBuf),
+    /// The presenter's recording as it is written (`tui --record FILE`), read-only.
+    Live(PathBuf),
 }
 
 #[derive(Debug, Clone)]
@@ -114,7 +120,6 @@ type Factory = Box<super::server::AppFactory>;
 
 /// Builds each viewer's app; the question list and tokenizer are loaded once.
 fn app_factory(opts: &ServeOptions) -> Result<Factory, ServeError> {
-    let tokenizer = Arc::new(scoring::fallback_tokenizer().map_err(ServeError::Setup)?);
     let theme_name = opts.theme.clone();
     let color = opts.color;
     let look = move |spec: &ViewerSpec| {
@@ -134,6 +139,7 @@ fn app_factory(opts: &ServeOptions) -> Result<Factory, ServeError> {
     };
     match &opts.content {
         Content::Workbench { dataset } => {
+            let tokenizer = Arc::new(scoring::fallback_tokenizer().map_err(ServeError::Setup)?);
             let (source, list) = match dataset {
                 None => ("built-in".to_string(), examples::builtin()),
                 Some(spec) => (
@@ -150,6 +156,25 @@ fn app_factory(opts: &ServeOptions) -> Result<Factory, ServeError> {
                     spec.cols,
                     spec.rows,
                 );
+                Ok(Box::new(app) as Box<dyn ViewerApp>)
+            }))
+        }
+        Content::Session(path) | Content::Live(path) => {
+            let live = matches!(opts.content, Content::Live(_));
+            if !live {
+                // A bad file fails now, before anyone connects.
+                let mut reader = RecordingReader::new(path);
+                reader.poll().map_err(ServeError::Setup)?;
+                if reader.header().is_none() {
+                    return Err(ServeError::Setup(format!(
+                        "{}: no session header (is it a `tui --record` file?)",
+                        path.display()
+                    )));
+                }
+            }
+            let path = path.clone();
+            Ok(Box::new(move |spec: &ViewerSpec| {
+                let app = SessionViewer::new(&path, live, look(spec), spec.cols, spec.rows)?;
                 Ok(Box::new(app) as Box<dyn ViewerApp>)
             }))
         }
