@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 
 use russh::keys::PublicKey;
@@ -78,13 +78,13 @@ pub struct Connection {
     pty: Option<(String, u16, u16)>,
     colorterm: Option<String>,
     no_color: Option<String>,
-    viewer: Option<Sender<ViewerEvent>>,
+    viewer: Option<SyncSender<ViewerEvent>>,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
         if let Some(tx) = self.viewer.take() {
-            let _ = tx.send(ViewerEvent::Close);
+            let _ = tx.try_send(ViewerEvent::Close);
         }
         tracing::info!(conn = self.id, peer = ?self.peer, "connection closed");
     }
@@ -111,8 +111,20 @@ impl Drop for Slot {
     }
 }
 
-fn clamp16(v: u32) -> u16 {
-    v.clamp(1, u32::from(u16::MAX)) as u16
+/// Largest terminal accepted (a client asking for 65535x65535 would otherwise make
+/// every frame buffer gigabytes).
+const MAX_COLS: u32 = 1000;
+const MAX_ROWS: u32 = 500;
+/// Input events queued per viewer; beyond this, keys are dropped (a client that
+/// floods input while not reading its screen cannot grow the server's memory).
+const INPUT_QUEUE: usize = 1024;
+
+fn clamp_cols(v: u32) -> u16 {
+    v.clamp(1, MAX_COLS) as u16
+}
+
+fn clamp_rows(v: u32) -> u16 {
+    v.clamp(1, MAX_ROWS) as u16
 }
 
 impl Connection {
@@ -150,7 +162,7 @@ impl Connection {
             no_color: self.no_color.clone(),
         };
         let mut app = (self.shared.make_app)(&spec)?;
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (tx, rx) = std::sync::mpsc::sync_channel(INPUT_QUEUE);
         let handle: Handle = session.handle();
         let rt = self.shared.rt.clone();
         let limits = self.shared.limits;
@@ -344,8 +356,8 @@ impl russh::server::Handler for Connection {
         }
         self.pty = Some((
             term.chars().take(64).collect(),
-            clamp16(cols),
-            clamp16(rows),
+            clamp_cols(cols),
+            clamp_rows(rows),
         ));
         session.channel_success(channel)?;
         Ok(())
@@ -469,9 +481,9 @@ impl russh::server::Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some(tx) = &self.viewer {
-            let _ = tx.send(ViewerEvent::Resize {
-                cols: clamp16(cols),
-                rows: clamp16(rows),
+            let _ = tx.try_send(ViewerEvent::Resize {
+                cols: clamp_cols(cols),
+                rows: clamp_rows(rows),
             });
         }
         Ok(())
@@ -484,7 +496,7 @@ impl russh::server::Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some(tx) = &self.viewer {
-            let _ = tx.send(ViewerEvent::Input(data.to_vec()));
+            let _ = tx.try_send(ViewerEvent::Input(data.to_vec()));
         }
         Ok(())
     }
@@ -495,7 +507,7 @@ impl russh::server::Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some(tx) = self.viewer.take() {
-            let _ = tx.send(ViewerEvent::Close);
+            let _ = tx.try_send(ViewerEvent::Close);
         }
         Ok(())
     }
@@ -506,8 +518,20 @@ impl russh::server::Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some(tx) = self.viewer.take() {
-            let _ = tx.send(ViewerEvent::Close);
+            let _ = tx.try_send(ViewerEvent::Close);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_sizes_are_bounded() {
+        assert_eq!((clamp_cols(0), clamp_rows(0)), (1, 1));
+        assert_eq!((clamp_cols(120), clamp_rows(40)), (120, 40));
+        assert_eq!((clamp_cols(65_535), clamp_rows(u32::MAX)), (1000, 500));
     }
 }

@@ -6,9 +6,14 @@
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use russh::server::Handle;
 use russh::ChannelId;
+
+/// A viewer whose client takes no data for this long is dropped (it stopped reading,
+/// and the viewer's thread must not wait forever).
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Bytes sent so far (shared with whoever logs them).
 #[derive(Debug, Clone, Default)]
@@ -57,11 +62,24 @@ impl Write for ChannelWriter {
         }
         let data = std::mem::take(&mut self.buf);
         let n = data.len() as u64;
-        self.rt
-            .block_on(self.handle.data(self.channel, data))
-            .map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the SSH channel is closed")
-            })?;
+        let (handle, channel) = (&self.handle, self.channel);
+        // The timer is made inside the runtime (it needs its time driver).
+        let send = async { tokio::time::timeout(SEND_TIMEOUT, handle.data(channel, data)).await };
+        match self.rt.block_on(send) {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "the SSH channel is closed",
+                ))
+            }
+            Err(_) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the viewer stopped reading its screen",
+                ))
+            }
+        }
         self.sent.0.fetch_add(n, Ordering::Relaxed);
         Ok(())
     }
