@@ -83,6 +83,7 @@ pub fn run(opts: ServeOptions, ready: impl FnOnce(SocketAddr, String)) -> Result
         max_viewers: opts.max_viewers,
         viewers: AtomicUsize::new(0),
         next_conn: AtomicU64::new(0),
+        open: AtomicUsize::new(0),
         make_app,
         rt: rt.handle().clone(),
     });

@@ -40,6 +40,8 @@ pub struct Shared {
     pub max_viewers: usize,
     pub viewers: AtomicUsize,
     pub next_conn: AtomicU64,
+    /// Connections open now (authenticated or not).
+    pub open: AtomicUsize,
     pub make_app: Box<AppFactory>,
     pub rt: tokio::runtime::Handle,
 }
@@ -53,7 +55,8 @@ impl russh::server::Server for Server {
 
     fn new_client(&mut self, peer: Option<SocketAddr>) -> Connection {
         let id = self.0.next_conn.fetch_add(1, Ordering::Relaxed) + 1;
-        tracing::info!(conn = id, ?peer, "connection");
+        let open = self.0.open.fetch_add(1, Ordering::AcqRel) + 1;
+        tracing::info!(conn = id, ?peer, open, "connection");
         Connection {
             shared: Arc::clone(&self.0),
             id,
@@ -86,6 +89,7 @@ impl Drop for Connection {
         if let Some(tx) = self.viewer.take() {
             let _ = tx.try_send(ViewerEvent::Close);
         }
+        self.shared.open.fetch_sub(1, Ordering::AcqRel);
         tracing::info!(conn = self.id, peer = ?self.peer, "connection closed");
     }
 }
@@ -119,6 +123,11 @@ const MAX_ROWS: u32 = 500;
 /// floods input while not reading its screen cannot grow the server's memory).
 const INPUT_QUEUE: usize = 1024;
 
+/// Connections allowed open at once: the viewers, plus room for as many logging in.
+pub fn max_connections(max_viewers: usize) -> usize {
+    max_viewers.saturating_mul(2).saturating_add(8)
+}
+
 fn clamp_cols(v: u32) -> u16 {
     v.clamp(1, MAX_COLS) as u16
 }
@@ -128,6 +137,12 @@ fn clamp_rows(v: u32) -> u16 {
 }
 
 impl Connection {
+    /// Too many connections are open: refuse to authenticate more (viewers and the
+    /// ones still logging in together; a flood of half-open logins cannot pile up).
+    fn crowded(&self) -> bool {
+        self.shared.open.load(Ordering::Acquire) > max_connections(self.shared.max_viewers)
+    }
+
     fn refuse(&self, what: &str, detail: &str) {
         tracing::warn!(conn = self.id, peer = ?self.peer, user = %self.user, what, detail, "refused");
     }
@@ -223,7 +238,10 @@ impl russh::server::Handler for Connection {
         key: &PublicKey,
     ) -> Result<Auth, Self::Error> {
         self.user = user.to_string();
-        if is_authorized(&self.shared.allowed, key) {
+        if self.crowded() {
+            self.refuse("connection", "too many connections open");
+            Ok(Auth::reject())
+        } else if is_authorized(&self.shared.allowed, key) {
             Ok(Auth::Accept)
         } else {
             self.refuse(
@@ -236,7 +254,7 @@ impl russh::server::Handler for Connection {
 
     async fn auth_publickey(&mut self, user: &str, key: &PublicKey) -> Result<Auth, Self::Error> {
         self.user = user.to_string();
-        if is_authorized(&self.shared.allowed, key) {
+        if !self.crowded() && is_authorized(&self.shared.allowed, key) {
             tracing::info!(conn = self.id, user, key = %key.fingerprint(Default::default()), "authenticated");
             Ok(Auth::Accept)
         } else {
