@@ -1,7 +1,6 @@
-//! The SSH side (russh): public-key authentication against the allowed keys (nothing
-//! else is offered or accepted), one session channel per connection whose `shell`
-//! request starts a viewer (never a shell), and a refusal for everything else: `exec`,
-//! subsystems (sftp), X11 and agent forwarding, TCP/stream-local forwarding.
+//! The SSH side (russh): the server, its connections and their viewers, and the
+//! limits (viewers, open connections, terminal size, input queue). What each SSH
+//! request gets is in `handler.rs`.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -9,11 +8,10 @@ use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 
 use russh::keys::PublicKey;
-use russh::server::{Auth, ChannelOpenHandle, Handle, Msg, Session};
-use russh::{Channel, ChannelId, ChannelOpenFailure, Pty};
+use russh::server::{Handle, Session};
+use russh::ChannelId;
 
 use super::app::ViewerApp;
-use super::keys::is_authorized;
 use super::viewer::{self, Exit, ViewerEvent, ViewerLimits};
 use super::writer::ChannelWriter;
 
@@ -73,15 +71,15 @@ impl russh::server::Server for Server {
 
 /// One client connection.
 pub struct Connection {
-    shared: Arc<Shared>,
-    id: u64,
-    peer: Option<SocketAddr>,
-    user: String,
-    channel: Option<ChannelId>,
-    pty: Option<(String, u16, u16)>,
-    colorterm: Option<String>,
-    no_color: Option<String>,
-    viewer: Option<SyncSender<ViewerEvent>>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) id: u64,
+    pub(super) peer: Option<SocketAddr>,
+    pub(super) user: String,
+    pub(super) channel: Option<ChannelId>,
+    pub(super) pty: Option<(String, u16, u16)>,
+    pub(super) colorterm: Option<String>,
+    pub(super) no_color: Option<String>,
+    pub(super) viewer: Option<SyncSender<ViewerEvent>>,
 }
 
 impl Drop for Connection {
@@ -128,27 +126,27 @@ pub fn max_connections(max_viewers: usize) -> usize {
     max_viewers.saturating_mul(2).saturating_add(8)
 }
 
-fn clamp_cols(v: u32) -> u16 {
+pub(super) fn clamp_cols(v: u32) -> u16 {
     v.clamp(1, MAX_COLS) as u16
 }
 
-fn clamp_rows(v: u32) -> u16 {
+pub(super) fn clamp_rows(v: u32) -> u16 {
     v.clamp(1, MAX_ROWS) as u16
 }
 
 impl Connection {
     /// Too many connections are open: refuse to authenticate more (viewers and the
     /// ones still logging in together; a flood of half-open logins cannot pile up).
-    fn crowded(&self) -> bool {
+    pub(super) fn crowded(&self) -> bool {
         self.shared.open.load(Ordering::Acquire) > max_connections(self.shared.max_viewers)
     }
 
-    fn refuse(&self, what: &str, detail: &str) {
+    pub(super) fn refuse(&self, what: &str, detail: &str) {
         tracing::warn!(conn = self.id, peer = ?self.peer, user = %self.user, what, detail, "refused");
     }
 
     /// Says `text` on the channel and closes it (exit status 1).
-    fn say_and_close(&self, channel: ChannelId, text: &str, session: &mut Session) {
+    pub(super) fn say_and_close(&self, channel: ChannelId, text: &str, session: &mut Session) {
         let _ = session.data(
             channel,
             format!("tokenskip-studio: {text}\r\n").into_bytes(),
@@ -158,7 +156,11 @@ impl Connection {
         let _ = session.close(channel);
     }
 
-    fn start_viewer(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), String> {
+    pub(super) fn start_viewer(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), String> {
         let (term, cols, rows) = self
             .pty
             .clone()
@@ -200,344 +202,6 @@ impl Connection {
             })
             .map_err(|e| format!("cannot start the viewer: {e}"))?;
         self.viewer = Some(tx);
-        Ok(())
-    }
-}
-
-impl russh::server::Handler for Connection {
-    type Error = russh::Error;
-
-    async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
-        self.user = user.to_string();
-        Ok(Auth::reject())
-    }
-
-    async fn auth_password(&mut self, user: &str, _password: &str) -> Result<Auth, Self::Error> {
-        self.user = user.to_string();
-        self.refuse("password authentication", "only public keys are accepted");
-        Ok(Auth::reject())
-    }
-
-    async fn auth_keyboard_interactive<'a>(
-        &'a mut self,
-        user: &str,
-        _submethods: &str,
-        _response: Option<russh::server::Response<'a>>,
-    ) -> Result<Auth, Self::Error> {
-        self.user = user.to_string();
-        self.refuse(
-            "keyboard-interactive authentication",
-            "only public keys are accepted",
-        );
-        Ok(Auth::reject())
-    }
-
-    async fn auth_publickey_offered(
-        &mut self,
-        user: &str,
-        key: &PublicKey,
-    ) -> Result<Auth, Self::Error> {
-        self.user = user.to_string();
-        if self.crowded() {
-            self.refuse("connection", "too many connections open");
-            Ok(Auth::reject())
-        } else if is_authorized(&self.shared.allowed, key) {
-            Ok(Auth::Accept)
-        } else {
-            self.refuse(
-                "public key",
-                &key.fingerprint(Default::default()).to_string(),
-            );
-            Ok(Auth::reject())
-        }
-    }
-
-    async fn auth_publickey(&mut self, user: &str, key: &PublicKey) -> Result<Auth, Self::Error> {
-        self.user = user.to_string();
-        if !self.crowded() && is_authorized(&self.shared.allowed, key) {
-            tracing::info!(conn = self.id, user, key = %key.fingerprint(Default::default()), "authenticated");
-            Ok(Auth::Accept)
-        } else {
-            self.refuse(
-                "public key",
-                &key.fingerprint(Default::default()).to_string(),
-            );
-            Ok(Auth::reject())
-        }
-    }
-
-    async fn auth_openssh_certificate(
-        &mut self,
-        _user: &str,
-        _certificate: &russh::keys::Certificate,
-    ) -> Result<Auth, Self::Error> {
-        self.refuse("certificate", "certificates are not accepted");
-        Ok(Auth::reject())
-    }
-
-    async fn channel_open_session(
-        &mut self,
-        channel: Channel<Msg>,
-        reply: ChannelOpenHandle,
-        _session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        if self.channel.is_some() {
-            self.refuse("second session channel", "one viewer per connection");
-            reply
-                .reject(ChannelOpenFailure::AdministrativelyProhibited)
-                .await;
-        } else {
-            self.channel = Some(channel.id());
-            reply.accept().await;
-        }
-        Ok(())
-    }
-
-    async fn channel_open_x11(
-        &mut self,
-        _channel: Channel<Msg>,
-        _addr: &str,
-        _port: u32,
-        reply: ChannelOpenHandle,
-        _session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        self.refuse("x11 channel", "");
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
-        Ok(())
-    }
-
-    async fn channel_open_direct_tcpip(
-        &mut self,
-        _channel: Channel<Msg>,
-        host: &str,
-        port: u32,
-        _orig: &str,
-        _orig_port: u32,
-        reply: ChannelOpenHandle,
-        _session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        self.refuse("port forwarding (direct-tcpip)", &format!("{host}:{port}"));
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
-        Ok(())
-    }
-
-    async fn channel_open_forwarded_tcpip(
-        &mut self,
-        _channel: Channel<Msg>,
-        host: &str,
-        port: u32,
-        _orig: &str,
-        _orig_port: u32,
-        reply: ChannelOpenHandle,
-        _session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        self.refuse("forwarded-tcpip channel", &format!("{host}:{port}"));
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
-        Ok(())
-    }
-
-    async fn channel_open_direct_streamlocal(
-        &mut self,
-        _channel: Channel<Msg>,
-        path: &str,
-        reply: ChannelOpenHandle,
-        _session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        self.refuse("stream-local forwarding", path);
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
-        Ok(())
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn pty_request(
-        &mut self,
-        channel: ChannelId,
-        term: &str,
-        cols: u32,
-        rows: u32,
-        _pix_w: u32,
-        _pix_h: u32,
-        _modes: &[(Pty, u32)],
-        session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        if self.channel != Some(channel) || self.viewer.is_some() {
-            session.channel_failure(channel)?;
-            return Ok(());
-        }
-        self.pty = Some((
-            term.chars().take(64).collect(),
-            clamp_cols(cols),
-            clamp_rows(rows),
-        ));
-        session.channel_success(channel)?;
-        Ok(())
-    }
-
-    async fn env_request(
-        &mut self,
-        channel: ChannelId,
-        name: &str,
-        value: &str,
-        session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        // Never set: two colour hints are remembered, everything else is ignored.
-        let value: String = value.chars().take(32).collect();
-        match name {
-            "COLORTERM" => self.colorterm = Some(value),
-            "NO_COLOR" => self.no_color = Some(value),
-            _ => {}
-        }
-        session.channel_failure(channel)?;
-        Ok(())
-    }
-
-    async fn shell_request(
-        &mut self,
-        channel: ChannelId,
-        session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        if self.channel != Some(channel) || self.viewer.is_some() {
-            session.channel_failure(channel)?;
-            return Ok(());
-        }
-        session.channel_success(channel)?;
-        if let Err(message) = self.start_viewer(channel, session) {
-            self.refuse("viewer", &message);
-            self.say_and_close(channel, &message, session);
-        }
-        Ok(())
-    }
-
-    async fn exec_request(
-        &mut self,
-        channel: ChannelId,
-        data: &[u8],
-        session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        let cmd: String = String::from_utf8_lossy(data).chars().take(80).collect();
-        self.refuse("exec", &cmd);
-        session.channel_failure(channel)?;
-        let _ = session.extended_data(
-            channel,
-            1,
-            b"tokenskip-studio: commands are not run here; connect without one (ssh -t) for the viewer\r\n".to_vec(),
-        );
-        let _ = session.exit_status_request(channel, 1);
-        let _ = session.eof(channel);
-        let _ = session.close(channel);
-        Ok(())
-    }
-
-    async fn subsystem_request(
-        &mut self,
-        channel: ChannelId,
-        name: &str,
-        session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        self.refuse("subsystem", name);
-        session.channel_failure(channel)?;
-        Ok(())
-    }
-
-    async fn x11_request(
-        &mut self,
-        channel: ChannelId,
-        _single: bool,
-        _proto: &str,
-        _cookie: &str,
-        _screen: u32,
-        session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        self.refuse("x11 forwarding", "");
-        session.channel_failure(channel)?;
-        Ok(())
-    }
-
-    async fn agent_request(
-        &mut self,
-        _channel: ChannelId,
-        _session: &mut Session,
-    ) -> Result<bool, Self::Error> {
-        self.refuse("agent forwarding", "");
-        Ok(false)
-    }
-
-    async fn tcpip_forward(
-        &mut self,
-        address: &str,
-        port: &mut u32,
-        _session: &mut Session,
-    ) -> Result<bool, Self::Error> {
-        self.refuse("remote port forwarding", &format!("{address}:{port}"));
-        Ok(false)
-    }
-
-    async fn streamlocal_forward(
-        &mut self,
-        path: &str,
-        _session: &mut Session,
-    ) -> Result<bool, Self::Error> {
-        self.refuse("remote stream-local forwarding", path);
-        Ok(false)
-    }
-
-    async fn window_change_request(
-        &mut self,
-        _channel: ChannelId,
-        cols: u32,
-        rows: u32,
-        _pix_w: u32,
-        _pix_h: u32,
-        _session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        if let Some(tx) = &self.viewer {
-            let _ = tx.try_send(ViewerEvent::Resize {
-                cols: clamp_cols(cols),
-                rows: clamp_rows(rows),
-            });
-        }
-        Ok(())
-    }
-
-    async fn data(
-        &mut self,
-        _channel: ChannelId,
-        data: &[u8],
-        _session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        if let Some(tx) = &self.viewer {
-            let _ = tx.try_send(ViewerEvent::Input(data.to_vec()));
-        }
-        Ok(())
-    }
-
-    async fn channel_eof(
-        &mut self,
-        _channel: ChannelId,
-        _session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        if let Some(tx) = self.viewer.take() {
-            let _ = tx.try_send(ViewerEvent::Close);
-        }
-        Ok(())
-    }
-
-    async fn channel_close(
-        &mut self,
-        _channel: ChannelId,
-        _session: &mut Session,
-    ) -> Result<(), Self::Error> {
-        if let Some(tx) = self.viewer.take() {
-            let _ = tx.try_send(ViewerEvent::Close);
-        }
         Ok(())
     }
 }
