@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch. The only place that prints for humans.
 
 mod bench;
+mod bench_tty;
 mod compress;
 mod eval;
 mod generate;
@@ -9,6 +10,7 @@ mod input;
 mod merge;
 mod prune;
 mod score;
+mod serve;
 mod train;
 mod tui;
 
@@ -55,12 +57,17 @@ pub enum Command {
     Score(score::ScoreArgs),
     /// Compress a CoT to ratio gamma with a scorer (text, JSON, or JSONL for files).
     Compress(compress::CompressArgs),
+    /// Serve the TUI over SSH: each viewer (public key in authorized_keys) gets their own.
+    Serve(serve::ServeArgs),
     /// Measure prefill and decode throughput on a model (prints one JSON line).
     #[command(name = "bench-generate")]
     BenchGenerate(bench::BenchArgs),
     /// Measure surprisal scoring throughput on a model (prints one JSON line).
     #[command(name = "bench-score")]
     BenchScore(bench::BenchScoreArgs),
+    /// Measure bytes sent to the terminal per slider step and per second idle (JSON last line).
+    #[command(name = "bench-tty")]
+    BenchTty(bench_tty::BenchTtyArgs),
 }
 
 /// Field names for `jsonl:PATH` datasets: shared by generate, prune and eval.
@@ -143,6 +150,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Compress(a)) => compress::run(a),
         Some(Command::BenchGenerate(a)) => bench::run(a),
         Some(Command::BenchScore(a)) => bench::run_score(a),
+        Some(Command::Serve(a)) => serve::run(a),
+        Some(Command::BenchTty(a)) => bench_tty::run(a),
         Some(Command::Train(a)) => train::run(a),
         Some(Command::Merge(a)) => merge::run(a),
         Some(Command::Prune(a)) => prune::run(a),

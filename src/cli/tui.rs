@@ -7,6 +7,7 @@ use clap::{Args, FromArgMatches};
 use tokenskip_studio::importance::parse_scorer_spec;
 use tokenskip_studio::model::{has_demo_adapter, DEMO_ADAPTER};
 use tokenskip_studio::tui::color::ColorDepth;
+use tokenskip_studio::tui::fps;
 use tokenskip_studio::tui::runtime::{self, Options};
 
 #[derive(Debug, Args)]
@@ -30,6 +31,10 @@ pub struct TuiArgs {
     /// Colour depth: truecolor, 256, 16 or never (default: from NO_COLOR, COLORTERM, TERM).
     #[arg(long, value_name = "DEPTH", value_parser = parse_depth)]
     pub color: Option<ColorDepth>,
+    /// Frame cap: at most N frames a second (1 to 120; e.g. 10 over a slow ssh link).
+    /// Frames are only drawn when something changed, and only changed cells are sent.
+    #[arg(long, value_name = "N", default_value_t = fps::DEFAULT_FPS, value_parser = fps::parse_fps)]
+    pub fps: u32,
     /// Quit after the first frame showing a scored CoT (startup benchmark; time in the log).
     #[arg(long, hide = true)]
     pub exit_after_first_frame: bool,
@@ -78,6 +83,7 @@ pub fn run(a: TuiArgs, log_file: Option<&std::path::Path>) -> anyhow::Result<()>
         dataset: a.dataset,
         theme: a.theme,
         color: a.color,
+        fps: a.fps,
         exit_after_first_frame: a.exit_after_first_frame,
     })
     .context("the TUI failed")?;

@@ -37,9 +37,11 @@ impl std::str::FromStr for ColorDepth {
 }
 
 /// The depth to use: an explicit choice wins; then `NO_COLOR` (any non-empty value);
-/// then `COLORTERM=truecolor|24bit`; then `TERM` (`*256color*` -> 256, `dumb` -> never,
-/// anything else -> 16). `env` looks a variable up (a closure, so tests need no
-/// process environment).
+/// then `COLORTERM=truecolor|24bit`; then `TERM` (see [`depth_from_term`]). `env` looks
+/// a variable up (a closure, so tests need no process environment).
+///
+/// `ssh` forwards `TERM` but not `COLORTERM` (unless both ends set `SendEnv`/`AcceptEnv`),
+/// so over SSH the decision is usually `TERM`'s.
 pub fn detect(explicit: Option<ColorDepth>, env: impl Fn(&str) -> Option<String>) -> ColorDepth {
     if let Some(d) = explicit {
         return d;
@@ -51,10 +53,35 @@ pub fn detect(explicit: Option<ColorDepth>, env: impl Fn(&str) -> Option<String>
     if colorterm == "truecolor" || colorterm == "24bit" {
         return ColorDepth::TrueColor;
     }
-    let term = env("TERM").unwrap_or_default().to_ascii_lowercase();
-    if term.is_empty() || term == "dumb" {
+    depth_from_term(&env("TERM").unwrap_or_default())
+}
+
+/// Terminals whose own `TERM` name promises 24-bit colour (set by the terminal itself, and
+/// forwarded by ssh).
+const TRUECOLOR_TERMS: [&str; 5] = ["xterm-kitty", "alacritty", "wezterm", "foot", "contour"];
+
+/// The depth `TERM` alone implies (no `COLORTERM`, the usual case over ssh):
+/// - `*-direct`, `*truecolor*`, `*24bit*`, and the names of terminals that only exist with
+///   24-bit colour (`xterm-kitty`, `alacritty`, `wezterm`, `foot`, `contour`) -> truecolor;
+/// - `*256color*` (`xterm-256color`, `screen-256color`, `tmux-256color`) -> 256;
+/// - empty, `dumb`, `unknown`, and the monochrome `vt52`..`vt220` -> no colour;
+/// - anything else (`xterm`, `screen`, `tmux`, `linux`, `rxvt`, `ansi`, `vt320`+...) -> 16.
+pub fn depth_from_term(term: &str) -> ColorDepth {
+    let term = term.trim().to_ascii_lowercase();
+    let base = term.split('-').next().unwrap_or_default();
+    if term.is_empty() || matches!(term.as_str(), "dumb" | "unknown") {
         ColorDepth::Never
-    } else if term.contains("256color") || term.contains("direct") {
+    } else if matches!(base, "vt52" | "vt100" | "vt102" | "vt220") && !term.contains("color") {
+        ColorDepth::Never
+    } else if term.ends_with("-direct")
+        || term.contains("truecolor")
+        || term.contains("24bit")
+        || TRUECOLOR_TERMS
+            .iter()
+            .any(|t| term == *t || term.starts_with(&format!("{t}-")))
+    {
+        ColorDepth::TrueColor
+    } else if term.contains("256color") {
         ColorDepth::Ansi256
     } else {
         ColorDepth::Ansi16
@@ -183,6 +210,48 @@ mod tests {
             .parse::<ColorDepth>()
             .unwrap_err()
             .contains("truecolor, 256, 16 or never"));
+    }
+
+    /// What TERM alone (no COLORTERM, as over a plain ssh) decides.
+    #[test]
+    fn term_decides_without_colorterm() {
+        let cases = [
+            ("xterm-256color", ColorDepth::Ansi256),
+            ("screen-256color", ColorDepth::Ansi256),
+            ("tmux-256color", ColorDepth::Ansi256),
+            ("XTERM-256COLOR", ColorDepth::Ansi256),
+            ("xterm", ColorDepth::Ansi16),
+            ("xterm-color", ColorDepth::Ansi16),
+            ("screen", ColorDepth::Ansi16),
+            ("screen.xterm-new", ColorDepth::Ansi16),
+            ("tmux", ColorDepth::Ansi16),
+            ("linux", ColorDepth::Ansi16),
+            ("rxvt-unicode", ColorDepth::Ansi16),
+            ("xterm-direct", ColorDepth::TrueColor),
+            ("xterm-truecolor", ColorDepth::TrueColor),
+            ("xterm-kitty", ColorDepth::TrueColor),
+            ("alacritty", ColorDepth::TrueColor),
+            ("foot-extra", ColorDepth::TrueColor),
+            ("wezterm", ColorDepth::TrueColor),
+            ("vt100", ColorDepth::Never),
+            ("vt220", ColorDepth::Never),
+            ("dumb", ColorDepth::Never),
+            ("unknown", ColorDepth::Never),
+            ("", ColorDepth::Never),
+        ];
+        for (term, want) in cases {
+            assert_eq!(depth_from_term(term), want, "TERM={term:?}");
+            assert_eq!(detect(None, env(&[("TERM", term)])), want, "TERM={term:?}");
+        }
+        // COLORTERM still wins when it is forwarded; NO_COLOR over everything.
+        assert_eq!(
+            detect(None, env(&[("TERM", "xterm"), ("COLORTERM", "truecolor")])),
+            ColorDepth::TrueColor
+        );
+        assert_eq!(
+            detect(None, env(&[("TERM", "xterm-kitty"), ("NO_COLOR", "1")])),
+            ColorDepth::Never
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!
 //! Loop (after yazi): block until something arrives (no busy loop when idle; a 100 ms
 //! tick only while the spinner turns), fold the whole batch through `update`, run the
-//! effects, then draw at most once per frame (~30 fps). The terminal is restored on
+//! effects, then draw at most once per frame (`--fps`, 30 by default), and only when an Action
+//! arrived (nothing is written while idle). The terminal is restored on
 //! every exit path: normal quit, error return (a drop guard), panic (ratatui's hook,
 //! plus ours for mouse capture), Ctrl-C (a key in raw mode) and SIGTERM/SIGINT/SIGHUP
 //! (flags polled by the input thread, which then asks the loop to quit).
@@ -28,6 +29,7 @@ use super::color::ColorDepth;
 use super::config;
 use super::effect::Effect;
 use super::examples;
+use super::fps::FrameGate;
 use super::job_runner::JobRunner;
 use super::keymap::{self, Key};
 use super::state::State;
@@ -38,8 +40,6 @@ use super::worker::{Loader, Worker};
 /// Re-exported for the CLI: what loads the model in the worker.
 pub type LoaderFn = Loader;
 
-/// At most one frame per this (about 30 fps).
-const FRAME: Duration = Duration::from_millis(33);
 /// Spinner tick while something runs.
 const TICK: Duration = Duration::from_millis(100);
 /// Set (to anything) to panic right after the first frame (tests the panic hook).
@@ -57,6 +57,8 @@ pub struct Options {
     pub dataset: Option<String>,
     pub theme: Option<String>,
     pub color: Option<ColorDepth>,
+    /// Frame cap (`--fps`, 1 to 120): at most this many frames a second.
+    pub fps: u32,
     /// Quit after the first frame that shows the first CoT scored (startup benchmark).
     pub exit_after_first_frame: bool,
 }
@@ -161,8 +163,7 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
         rows: size.height,
     })];
     pending.extend(initial.into_iter().map(Msg::Action));
-    let mut dirty = true;
-    let mut last_draw: Option<Instant> = None;
+    let mut gate = FrameGate::new(opts.fps);
     let mut frames = 0u64;
     let mut reported_ready = false;
     'outer: loop {
@@ -184,13 +185,11 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
                     }
                 }
             }
-            dirty = true;
+            gate.mark();
         }
-        let due = last_draw.map_or(Duration::ZERO, |t| FRAME.saturating_sub(t.elapsed()));
-        if dirty && due.is_zero() {
+        if gate.ready(Instant::now()) {
             terminal.draw(|f| render_app(&state, &theme, f))?;
-            last_draw = Some(Instant::now());
-            dirty = false;
+            gate.drawn(Instant::now());
             frames += 1;
             let ms = started.elapsed().as_millis() as u64;
             if frames == 1 {
@@ -211,7 +210,7 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
                 }
             }
         }
-        let timeout = if dirty {
+        let timeout = if let Some(due) = gate.wait(Instant::now()) {
             due
         } else if state.busy() {
             TICK
