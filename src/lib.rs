@@ -10,4 +10,5 @@ pub mod jobs;
 pub mod logging;
 pub mod model;
 pub mod pipeline;
+pub mod session;
 pub mod tui;

@@ -29,6 +29,16 @@ pub struct TuiArgs {
     /// Colour depth: truecolor, 256, 16 or never (default: from NO_COLOR, COLORTERM, TERM).
     #[arg(long, value_name = "DEPTH", value_parser = parse_depth)]
     pub color: Option<ColorDepth>,
+    /// Record the session to FILE (JSONL: a header, then every action with its time,
+    /// model results included), flushed line by line; replay it with `replay FILE`.
+    /// `:save FILE` in the TUI writes what was recorded so far, with or without this.
+    #[arg(long, value_name = "FILE", conflicts_with = "session")]
+    pub record: Option<std::path::PathBuf>,
+    /// Replay a recorded session instead of running live (as `replay FILE`): no model is
+    /// loaded and nothing is run. Keys: space pause, . step, , back, [ ] seek -/+5 s,
+    /// + - speed, g G start/end, q quit.
+    #[arg(long, value_name = "FILE")]
+    pub session: Option<std::path::PathBuf>,
     /// Quit after the first frame showing a scored CoT (startup benchmark; time in the log).
     #[arg(long, hide = true)]
     pub exit_after_first_frame: bool,
@@ -68,6 +78,7 @@ pub fn run(a: TuiArgs, log_file: Option<&std::path::Path>) -> anyhow::Result<()>
         theme: a.theme,
         color: a.color,
         exit_after_first_frame: a.exit_after_first_frame,
+        record: a.record,
     })
     .context("the TUI failed")?;
     let log = log_file.map_or_else(
