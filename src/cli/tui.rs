@@ -57,6 +57,22 @@ pub fn default_args() -> anyhow::Result<TuiArgs> {
 
 /// Runs the TUI; afterwards says where the log is (nothing is printed while it runs).
 pub fn run(a: TuiArgs, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    if let Some(file) = a.session {
+        return super::replay::run(super::replay::ReplayArgs {
+            file,
+            speed: 1.0,
+            paused: false,
+            strict: false,
+            export: None,
+            out: None,
+            cols: 120,
+            rows: 40,
+            gammas: vec![1.0],
+            at: None,
+            theme: a.theme,
+            color: a.color,
+        });
+    }
     parse_scorer_spec(&a.scorer).with_context(|| format!("--scorer {}", a.scorer))?;
     let model_args = a.model.clone();
     let loader: Option<runtime::LoaderFn> = if a.no_model {

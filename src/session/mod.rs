@@ -1,8 +1,10 @@
 //! Sessions (issue 10): record what a TUI run did as JSONL, replay it with no model,
 //! export it (asciicast, HTML). See docs/tui.md, "Sessions".
 
+pub mod cast;
 pub mod controls;
 pub mod format;
+pub mod html;
 pub mod player;
 pub mod recorder;
 pub mod replay_ui;
