@@ -64,7 +64,15 @@ fn ink(bg: Rgb) -> &'static str {
 }
 
 /// A token as a coloured span; `title` carries its score for hovering readers.
+/// Leading whitespace stays outside the coloured box (BPE tokens carry their space), and
+/// a token of whitespace only (a newline) is written plain.
 fn token(out: &mut String, text: &str, a: &Analysis, theme: &Theme, i: usize, dropped: bool) {
+    let body = text.trim_start();
+    out.push_str(&escape(&text[..text.len() - body.len()]));
+    if body.is_empty() {
+        return;
+    }
+    let text = body;
     let bg = theme.heat_rgb(a.heat(i));
     let score = a.importance.scores.get(i).copied().unwrap_or(0.0);
     let class = if dropped { "t d" } else { "t" };
@@ -106,7 +114,10 @@ fn compressed_pane(text: &str, a: &Analysis, theme: &Theme, mask: &[bool]) -> St
             let between = text.get(end.min(t.start)..t.start).unwrap_or("");
             if j + 1 == i {
                 out.push_str(&escape(between));
-            } else if between.chars().any(char::is_whitespace) {
+            } else if between.chars().any(char::is_whitespace)
+                && !t.text(text).starts_with(char::is_whitespace)
+                && !out.ends_with(char::is_whitespace)
+            {
                 out.push(' ');
             }
         }
