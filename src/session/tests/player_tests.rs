@@ -133,3 +133,40 @@ fn the_viewers_size_wins_over_the_files() {
     p.set_viewport(None);
     assert_eq!((p.state().cols, p.state().rows), (120, 40));
 }
+
+#[test]
+fn replay_keys_drive_the_player_and_the_bar_says_where_it_is() {
+    use crate::session::controls::{apply, control_for, Control};
+    use crate::session::view::{bar_text, render_replay};
+    use crate::tui::keymap::Key;
+    let mut p = Player::new(small_session());
+    p.set_viewport(Some((120, 39)));
+    assert!(apply(&mut p, control_for(Key::Char('.')).unwrap()));
+    assert!(p.paused());
+    assert_eq!(p.position(), 1);
+    apply(&mut p, Control::End);
+    assert!(p.at_end());
+    apply(&mut p, control_for(Key::Char(',')).unwrap());
+    assert_eq!(p.position(), p.len() - 1);
+    apply(&mut p, control_for(Key::Char('[')).unwrap());
+    apply(&mut p, control_for(Key::Char('+')).unwrap());
+    assert_eq!(p.speed(), 2.0);
+    apply(&mut p, control_for(Key::Char('g')).unwrap());
+    assert_eq!(p.position(), 0);
+    assert!(!apply(&mut p, control_for(Key::Char('q')).unwrap()));
+    assert_eq!(control_for(Key::Char('z')), None);
+
+    p.seek_index(3);
+    let bar = bar_text(&p, None);
+    assert!(bar.contains("paused  3/"), "{bar}");
+    let theme = Theme::fallback(ColorDepth::TrueColor);
+    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| render_replay(&p, &theme, Some("damaged at line 9"), f)).unwrap();
+    let text = format!("{}", t.backend());
+    let last = text.lines().last().unwrap().to_string();
+    assert!(last.contains("replay") && last.contains("damaged at line 9"), "{last}");
+    // Above the bar: the app at 120x39, exactly as the TUI draws it.
+    let app = screen(p.state(), 120, 39);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[..39].join("\n"), app.lines().collect::<Vec<_>>().join("\n"));
+}
