@@ -35,7 +35,7 @@ pub fn bar_text(p: &Player, warning: Option<&str>) -> String {
     );
     match warning {
         Some(w) => s.push_str(&format!("  │ ⚠ {w}")),
-        None => s.push_str("  │ space pause · . step · , back · [ ] seek 5s · + - speed · g G start/end · q quit"),
+        None => s.push_str("  │ space pause · . , step · [ ] ±5s · + - speed · g G ends · q quit"),
     }
     s
 }
