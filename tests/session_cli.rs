@@ -66,6 +66,26 @@ fn exports_write_only_the_out_file() {
     assert_eq!(names.len(), 2, "{names:?}");
 }
 
+/// A replay writes only its --out file: no log, no config, nothing under HOME.
+#[test]
+fn a_replay_writes_nothing_else() {
+    let home = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let html = out.path().join("p.html");
+    let o = Command::new(env!("CARGO_BIN_EXE_tokenskip-studio"))
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .current_dir(home.path())
+        .args(["replay", root("sessions/demo.jsonl").to_str().unwrap(), "--export", "html", "--out"])
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(html.exists());
+    assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0, "replay wrote under HOME");
+}
+
 #[test]
 fn damaged_files_name_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
