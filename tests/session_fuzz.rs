@@ -128,7 +128,7 @@ fn mutate(mut b: Vec<u8>, m: &Mutation) -> Vec<u8> {
             s.into_bytes()
         }
         Mutation::Hostile(i, kind, v) => {
-            let action = match kind % 8 {
+            let action = match kind % 9 {
                 0 => format!("{{\"type\":\"resize\",\"cols\":{},\"rows\":{}}}", v as u16, (v >> 16) as u16),
                 1 => format!("{{\"type\":\"select\",\"index\":{v}}}"),
                 2 => format!("{{\"type\":\"scroll\",\"lines\":{}}}", v as i64),
@@ -136,7 +136,12 @@ fn mutate(mut b: Vec<u8>, m: &Mutation) -> Vec<u8> {
                 4 => format!("{{\"type\":\"set_ratio\",\"steps\":{}}}", v as u8),
                 5 => format!("{{\"type\":\"tick\",\"now_ms\":{v}}}"),
                 6 => format!("{{\"type\":\"mouse_down\",\"col\":{},\"row\":{}}}", v as u16, (v >> 16) as u16),
-                _ => format!("{{\"type\":\"cot_chunk\",\"req\":{},\"piece\":\"x\"}}", v % 16),
+                7 => format!("{{\"type\":\"cot_chunk\",\"req\":{},\"piece\":\"x\"}}", v % 16),
+                // A chart spanning nearly all of f64 (this once hung the charts pane).
+                _ => format!(
+                    "{{\"type\":\"chart_loaded\",\"job\":null,\"chart\":{{\"kind\":\"accuracy\",\"source\":\"x\",\"series\":[{{\"name\":\"s\",\"points\":[[-0.0,0.0],[{:e},{}]]}}]}}}}",
+                    f64::from_bits(v) , (v % 100) as f64
+                ),
             };
             let mut l = lines(&b);
             let k = l.len();
