@@ -11,4 +11,5 @@ pub mod logging;
 pub mod model;
 pub mod pipeline;
 pub mod serve;
+pub mod session;
 pub mod tui;

@@ -25,7 +25,14 @@ fn main() -> ExitCode {
         // Read lazily by candle's and rayon's thread pools, so set before any model work.
         std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     }
-    let _log = logging::init(args.log_file.as_deref());
+    // A replay writes nothing but its --out file: no log unless one is asked for.
+    let replaying = matches!(args.command, Some(cli::Command::Replay(_)))
+        || matches!(&args.command, Some(cli::Command::Tui(t)) if t.session.is_some());
+    let _log = if replaying && args.log_file.is_none() {
+        None
+    } else {
+        logging::init(args.log_file.as_deref())
+    };
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -86,6 +86,11 @@ impl Pty {
 
 /// Starts the TUI on the tiny model in `pty`, as a terminal emulator would.
 fn spawn(pty: &Pty, envs: &[(&str, &str)]) -> std::process::Child {
+    spawn_with(pty, envs, &[])
+}
+
+/// `spawn` with more `tui` arguments.
+fn spawn_with(pty: &Pty, envs: &[(&str, &str)], extra: &[&str]) -> std::process::Child {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-qwen2");
     let log = std::env::temp_dir().join("tss-pty-test.log");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokenskip-studio"));
@@ -93,6 +98,7 @@ fn spawn(pty: &Pty, envs: &[(&str, &str)]) -> std::process::Child {
         .arg(&log)
         .args(["tui", "--model"])
         .arg(&fixture)
+        .args(extra)
         .env("TERM", "xterm-256color")
         .env("HF_HUB_OFFLINE", "1")
         .env_remove("NO_COLOR")
@@ -272,4 +278,61 @@ fn chart_command_loads_a_trainer_log_and_inspector_shows_logp() {
     let status = wait_exit(&mut child);
     assert!(status.success(), "exit status {status:?}");
     assert!(!pty.text().contains("panicked"));
+}
+
+/// `--record` writes every Action as it happens (model results included) and `:save`
+/// writes the same prefix; the recording replays, with no model, to the state the live
+/// TUI was in.
+#[test]
+fn record_and_save_write_a_session_that_replays() {
+    use tokenskip_studio::session::format::{read_file, ReadOptions};
+    use tokenskip_studio::session::Player;
+    use tokenskip_studio::tui::action::Action;
+
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("rec.jsonl");
+    let saved = dir.path().join("saved.jsonl");
+    let pty = open_pty(120, 40);
+    let mut child = spawn_with(&pty, &[], &["--record", rec.to_str().unwrap()]);
+    assert!(
+        pty.wait_for("loaded", 0, Duration::from_secs(30)),
+        "model never loaded: {:?}",
+        pty.text()
+    );
+    let mark = pty.len();
+    (&pty.master).write_all(b"j<<").unwrap();
+    let cmd = format!(":save {}\r", saved.display());
+    (&pty.master).write_all(cmd.as_bytes()).unwrap();
+    // (The screen is diffed, so the status text may arrive in pieces: watch the file,
+    // which appears whole, by rename.)
+    let start = Instant::now();
+    while !saved.exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no save: {:?}", pty.text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = mark;
+    std::thread::sleep(Duration::from_millis(300));
+    (&pty.master).write_all(b"q").unwrap();
+    assert!(wait_exit(&mut child).success());
+
+    let live = read_file(&rec, ReadOptions::default()).unwrap().session;
+    let kinds: Vec<String> = live
+        .records
+        .iter()
+        .map(|r| serde_json::to_value(&r.action).unwrap()["type"].as_str().unwrap().to_string())
+        .collect();
+    for k in ["resize", "examples_loaded", "model_loaded", "select_next", "ratio_down", "session_saved"] {
+        assert!(kinds.iter().any(|x| x == k), "no {k} in {kinds:?}");
+    }
+    assert_eq!(live.records.last().unwrap().action, Action::Quit);
+    let part = read_file(&saved, ReadOptions::default()).unwrap().session;
+    assert_eq!(part.header, live.header);
+    assert_eq!(part.records[..], live.records[..part.records.len()]);
+
+    let mut p = Player::new(live);
+    p.seek_index(usize::MAX);
+    assert_eq!(p.state().selected, 1);
+    assert_eq!(p.state().ratio_steps, 10);
+    // (Whether question 2's scores arrived before `q` depends on timing: not asserted.)
+    assert!(p.discarded_effects() > 0, "the replay asked for analyses and dropped them");
 }

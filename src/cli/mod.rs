@@ -9,6 +9,7 @@ mod heat;
 mod input;
 mod merge;
 mod prune;
+mod replay;
 mod score;
 mod serve;
 mod train;
@@ -38,6 +39,9 @@ pub struct Cli {
 pub enum Command {
     /// Open the terminal workbench (the default): CoT heatmaps, ratio slider, inspector.
     Tui(tui::TuiArgs),
+    /// Replay a recorded session (no model, no GPU; space pause, . step, [ ] seek, + - speed),
+    /// or export it: --export cast (asciinema) or --export html (heatmaps for papers).
+    Replay(replay::ReplayArgs),
     /// Generate a (compressed) chain of thought for a prompt, streaming the text.
     Generate(generate::GenerateArgs),
     /// Fine-tune a model (LoRA or full) on alpaca-style data, or train one from scratch.
@@ -145,6 +149,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => tui::run(tui::default_args()?, cli.log_file.as_deref()),
         Some(Command::Tui(a)) => tui::run(a, cli.log_file.as_deref()),
+        Some(Command::Replay(a)) => replay::run(a),
         Some(Command::Generate(a)) => generate::run(a),
         Some(Command::Score(a)) => score::run(a),
         Some(Command::Compress(a)) => compress::run(a),

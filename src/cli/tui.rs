@@ -35,6 +35,16 @@ pub struct TuiArgs {
     /// Frames are only drawn when something changed, and only changed cells are sent.
     #[arg(long, value_name = "N", default_value_t = fps::DEFAULT_FPS, value_parser = fps::parse_fps)]
     pub fps: u32,
+    /// Record the session to FILE (JSONL: a header, then every action with its time,
+    /// model results included), flushed line by line; replay it with `replay FILE`.
+    /// `:save FILE` in the TUI writes what was recorded so far, with or without this.
+    #[arg(long, value_name = "FILE", conflicts_with = "session")]
+    pub record: Option<std::path::PathBuf>,
+    /// Replay a recorded session instead of running live (as `replay FILE`): no model is
+    /// loaded and nothing is run. Keys: space pause, . step, , back, [ ] seek -/+5 s,
+    /// + - speed, g G start/end, q quit.
+    #[arg(long, value_name = "FILE")]
+    pub session: Option<std::path::PathBuf>,
     /// Quit after the first frame showing a scored CoT (startup benchmark; time in the log).
     #[arg(long, hide = true)]
     pub exit_after_first_frame: bool,
@@ -53,6 +63,22 @@ pub fn default_args() -> anyhow::Result<TuiArgs> {
 
 /// Runs the TUI; afterwards says where the log is (nothing is printed while it runs).
 pub fn run(a: TuiArgs, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    if let Some(file) = a.session {
+        return super::replay::run(super::replay::ReplayArgs {
+            file,
+            speed: 1.0,
+            paused: false,
+            strict: false,
+            export: None,
+            out: None,
+            cols: 120,
+            rows: 40,
+            gammas: vec![1.0],
+            at: None,
+            theme: a.theme,
+            color: a.color,
+        });
+    }
     parse_scorer_spec(&a.scorer).with_context(|| format!("--scorer {}", a.scorer))?;
     let mut model_args = a.model.clone();
     // The demo model comes with its TokenSkip adapter, so "generate at gamma" (G) compresses;
@@ -85,6 +111,7 @@ pub fn run(a: TuiArgs, log_file: Option<&std::path::Path>) -> anyhow::Result<()>
         color: a.color,
         fps: a.fps,
         exit_after_first_frame: a.exit_after_first_frame,
+        record: a.record,
     })
     .context("the TUI failed")?;
     let log = log_file.map_or_else(

@@ -205,4 +205,13 @@ pub enum Action {
         job: Option<u64>,
         message: String,
     },
+    /// `:save FILE` wrote `actions` recorded actions to `path`.
+    SessionSaved {
+        path: String,
+        actions: usize,
+    },
+    SessionSaveFailed {
+        path: String,
+        message: String,
+    },
 }

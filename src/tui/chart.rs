@@ -32,12 +32,23 @@ pub struct ChartData {
     pub series: Vec<Series>,
 }
 
+/// Largest |coordinate| drawn. ratatui's canvas maps a point with `(x - min) * width /
+/// (max - min)`, which overflows to infinity for ranges near f64::MAX and then draws a
+/// line of usize::MAX cells (a hang found by `hunt_busy_loop`); steps, losses, token
+/// counts and accuracies are nowhere near this.
+pub const PLOT_LIMIT: f64 = 1e12;
+
+/// A point the charts pane can draw: finite and within `PLOT_LIMIT`.
+pub fn plottable(&(x, y): &(f64, f64)) -> bool {
+    x.is_finite() && y.is_finite() && x.abs() <= PLOT_LIMIT && y.abs() <= PLOT_LIMIT
+}
+
 impl ChartData {
     /// (min, max) of x and of y over every point, widened when flat.
     pub fn bounds(&self) -> ([f64; 2], [f64; 2]) {
         let pts = self.series.iter().flat_map(|s| s.points.iter());
         let (mut x, mut y) = ([f64::MAX, f64::MIN], [f64::MAX, f64::MIN]);
-        for &(px, py) in pts.filter(|(x, y)| x.is_finite() && y.is_finite()) {
+        for &(px, py) in pts.filter(|p| plottable(p)) {
             x = [x[0].min(px), x[1].max(px)];
             y = [y[0].min(py), y[1].max(py)];
         }

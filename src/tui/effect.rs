@@ -31,6 +31,9 @@ pub enum Effect {
     /// Read the chart file at `path` (a trainer_log.jsonl or summary.json); answered by
     /// `ChartLoaded` or `ChartFailed` with the same `job`.
     LoadChart { job: Option<u64>, path: String },
+    /// Write the session recorded so far to `path` (`:save`); answered by
+    /// `SessionSaved` or `SessionSaveFailed`. A replay drops it like every effect.
+    SaveSession { path: String },
     /// Leave the event loop and restore the terminal.
     Quit,
 }

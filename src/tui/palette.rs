@@ -3,7 +3,7 @@
 
 /// Commands the palette knows, for the error message and the help.
 pub const COMMANDS: &str =
-    "ratio G, scorer S, word, token, gen, gen-at, jobs, charts, chart PATH, train/prune/eval ARGS, run ARGS, cancel [ID], help, quit";
+    "ratio G, scorer S, word, token, gen, gen-at, jobs, charts, chart PATH, train/prune/eval ARGS, run ARGS, cancel [ID], save FILE, help, quit";
 
 /// What a command line asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +24,8 @@ pub enum Command {
     /// Run `tokenskip-studio ARGS --progress json` as a job.
     Run(Vec<String>),
     Cancel(Option<u64>),
+    /// Write the session recorded so far to a file (JSONL, see `session::format`).
+    Save(String),
     Help,
     Quit,
 }
@@ -115,6 +117,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
             )),
             _ => return Err("cancel takes at most one job number".into()),
         },
+        "save" | "w" => Command::Save(one("a file to write the session to, e.g. talk.jsonl")?.clone()),
         "help" | "?" => Command::Help,
         "quit" | "q" => Command::Quit,
         other => return Err(format!("unknown command {other:?} (commands: {COMMANDS})")),
@@ -154,6 +157,8 @@ mod tests {
         );
         assert!(parse("chart").is_err());
         assert_eq!(parse("cancel #3"), Ok(Command::Cancel(Some(3))));
+        assert_eq!(parse("save 'my talk.jsonl'"), Ok(Command::Save("my talk.jsonl".into())));
+        assert!(parse("save").unwrap_err().contains("file"));
         assert!(parse("ratio 1.5").unwrap_err().contains("outside"));
         assert!(parse("frobnicate").unwrap_err().contains("commands: ratio"));
         assert!(parse("run").is_err());

@@ -36,6 +36,8 @@ use super::state::State;
 use super::update::update;
 use super::view::render_app;
 use super::worker::{Loader, Worker};
+use crate::session::format::{self, Header};
+use crate::session::Recorder;
 
 /// Re-exported for the CLI: what loads the model in the worker.
 pub type LoaderFn = Loader;
@@ -61,6 +63,8 @@ pub struct Options {
     pub fps: u32,
     /// Quit after the first frame that shows the first CoT scored (startup benchmark).
     pub exit_after_first_frame: bool,
+    /// `--record FILE`: append every Action to this session file as it happens.
+    pub record: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Error)]
@@ -68,6 +72,11 @@ pub enum RuntimeError {
     /// The source (the OS error) follows in the error chain.
     #[error("cannot use the terminal (the TUI needs an interactive terminal; the other subcommands run headless)")]
     Terminal(#[from] std::io::Error),
+    #[error("cannot record the session to {path}: {source}")]
+    Record {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("stdout is not a terminal: the TUI draws on a terminal (for scripts, use the headless subcommands, e.g. `tokenskip-studio generate`)")]
     NotATerminal,
 }
@@ -126,6 +135,17 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
     let theme = look.theme;
     tracing::info!(theme = %theme.name, depth = ?theme.depth, "starting the TUI");
     let initial = startup_actions(&opts, theme.depth, look.warnings);
+    // Every Action folded below is recorded (in memory for `:save`, and to the
+    // `--record` file line by line). Ticks are kept: they turn the spinner, so the
+    // replayed screens match frame for frame.
+    let header = Header::new(&opts.model, &opts.scorer, format::now_rfc3339());
+    let mut recorder = match &opts.record {
+        Some(path) => Recorder::to_file(&header, path).map_err(|source| RuntimeError::Record {
+            path: path.display().to_string(),
+            source,
+        })?,
+        None => Recorder::in_memory(&header),
+    };
 
     let (tx, rx) = mpsc::channel::<Msg>();
     let (action_tx, action_rx) = mpsc::channel::<Action>();
@@ -173,9 +193,23 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
                 continue;
             };
             tracing::trace!(?a, "action");
+            if let Err(text) = recorder.record(started.elapsed().as_millis() as u64, &a) {
+                tracing::error!("{text}");
+                let _ = chart_tx.send(Action::Notice { text });
+            }
             for e in update(&mut state, a) {
                 match e {
                     Effect::Quit => break 'outer,
+                    Effect::SaveSession { path } => {
+                        let a = match recorder.save_as(std::path::Path::new(&path)) {
+                            Ok(actions) => Action::SessionSaved { path, actions },
+                            Err(e) => Action::SessionSaveFailed {
+                                path,
+                                message: e.to_string(),
+                            },
+                        };
+                        let _ = chart_tx.send(a);
+                    }
                     Effect::StartJob { id, args } => jobs.start(id, args),
                     Effect::CancelJob { id } => jobs.cancel(id),
                     Effect::LoadChart { job, path } => load_chart(job, path, chart_tx.clone()),
@@ -235,7 +269,7 @@ pub fn run(opts: Options) -> Result<(), RuntimeError> {
     stop.store(true, Ordering::Relaxed);
     jobs.cancel_all();
     worker.shutdown();
-    tracing::info!(frames, "TUI closed");
+    tracing::info!(frames, recorded = recorder.len(), path = ?recorder.path(), "TUI closed");
     Ok(())
 }
 

@@ -83,7 +83,7 @@ struct HeatFile {
     scale: Vec<String>,
 }
 
-type Rgb = (u8, u8, u8);
+pub type Rgb = (u8, u8, u8);
 
 /// A resolved theme at one colour depth: what the views draw with.
 #[derive(Debug, Clone, PartialEq)]
@@ -252,6 +252,19 @@ impl Theme {
     /// Number of heat levels (legend cells).
     pub fn heat_levels(&self) -> usize {
         self.heat.len()
+    }
+
+    /// The heat colour of a 0..=1 value, as RGB (for exports: HTML pages).
+    pub fn heat_rgb(&self, v: f32) -> Rgb {
+        self.heat
+            .get(self.heat_bucket(v))
+            .copied()
+            .unwrap_or((128, 128, 128))
+    }
+
+    /// A `[ui]` colour as RGB, if the theme sets it.
+    pub fn ui_rgb(&self, key: &str) -> Option<Rgb> {
+        self.ui.get(key).copied()
     }
 
     /// Bucket of a 0..=1 heat value.

@@ -98,6 +98,20 @@ pub fn update(s: &mut State, a: Action) -> Vec<Effect> {
         }
         Action::ToggleCharts => charts::toggle(s),
         a @ (Action::ChartLoaded { .. } | Action::ChartFailed { .. }) => charts::chart_action(s, a),
+        Action::SessionSaved { path, actions } => {
+            s.status = Some(Status {
+                level: Level::Info,
+                text: format!("session saved to {path} ({actions} actions): replay it with tokenskip-studio replay {path}"),
+            });
+            vec![]
+        }
+        Action::SessionSaveFailed { path, message } => {
+            s.status = Some(Status {
+                level: Level::Error,
+                text: format!("cannot save the session to {path}: {message}"),
+            });
+            vec![]
+        }
         Action::SelectJob { delta } => jobs::select_job(s, delta),
         Action::CancelSelectedJob => jobs::cancel_selected(s),
         a @ (Action::JobStarted { .. }

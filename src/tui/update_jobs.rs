@@ -70,6 +70,10 @@ pub fn run_palette(s: &mut State) -> Vec<Effect> {
             let id = id.or_else(|| s.jobs.get(s.job_selected).map(|j| j.id));
             cancel(s, id)
         }
+        Command::Save(path) => {
+            status(s, Level::Info, format!("saving the session to {path}"));
+            vec![Effect::SaveSession { path }]
+        }
         Command::Help => update(s, Action::ToggleHelp),
         Command::Quit => update(s, Action::Quit),
     }

@@ -119,7 +119,8 @@ fn run(name: String, loader: Option<Loader>, rx: Receiver<Effect>, out: Sender<A
             Effect::Cancel { .. }
             | Effect::StartJob { .. }
             | Effect::CancelJob { .. }
-            | Effect::LoadChart { .. } => {}
+            | Effect::LoadChart { .. }
+            | Effect::SaveSession { .. } => {}
             Effect::Analyze { req, text, scorer } => {
                 let _ = out.send(analyze(&tok, model.as_ref(), req, &text, &scorer));
             }

@@ -147,3 +147,31 @@ fn palette_and_finished_jobs_ask_the_runtime_for_charts() {
         .unwrap_or_default();
     assert!(st.contains("no chart for job"), "{st}");
 }
+
+/// Found by `hunt_busy_loop`: a chart whose x range is near f64::MAX made rendering spin.
+#[test]
+fn a_chart_with_a_huge_range_renders_in_bounded_time() {
+    use crate::tui::chart::{ChartData, ChartKind, Series};
+    let mut s = super::started(60, 16, ColorDepth::TrueColor);
+    super::apply(
+        &mut s,
+        Action::ChartLoaded {
+            job: None,
+            chart: ChartData {
+                kind: ChartKind::Accuracy,
+                source: "x".into(),
+                series: vec![Series {
+                    name: "s".into(),
+                    points: vec![(-0.0, 0.0), (3.377302694543619e307, 0.0)],
+                }],
+            },
+        },
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        super::render(&s, &Theme::fallback(ColorDepth::TrueColor));
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("rendering the chart did not finish in 10 s");
+}

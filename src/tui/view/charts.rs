@@ -39,7 +39,7 @@ fn render_chart(c: &ChartData, theme: &Theme, buf: &mut Buffer, r: Rect) {
         ChartKind::Accuracy => (" Accuracy vs CoT tokens ", "mean tokens", "accuracy %"),
     };
     let (xb, yb) = c.bounds();
-    // Non-finite points (a garbled recording) are left out rather than drawn.
+    // Non-finite or huge points (a garbled recording) are left out rather than drawn.
     let finite: Vec<Vec<(f64, f64)>> = c
         .series
         .iter()
@@ -47,7 +47,7 @@ fn render_chart(c: &ChartData, theme: &Theme, buf: &mut Buffer, r: Rect) {
             s.points
                 .iter()
                 .copied()
-                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .filter(crate::tui::chart::plottable)
                 .collect()
         })
         .collect();
