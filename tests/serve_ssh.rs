@@ -6,13 +6,10 @@
 
 #![cfg(unix)]
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::os::fd::FromRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn have(tool: &str, arg: &str) -> bool {
@@ -132,68 +129,15 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
     child.wait_with_output().unwrap()
 }
 
-struct Pty {
-    master: File,
-    slave: File,
-    output: Arc<Mutex<Vec<u8>>>,
+mod common;
+use common::pty::{open_pty, Pty};
+
+/// Runs ssh on a pty.
+trait SpawnSsh {
+    fn spawn(&self, cmd: Command) -> Killed;
 }
 
-fn open_pty(cols: u16, rows: u16) -> Pty {
-    let (mut master, mut slave) = (0, 0);
-    let ws = libc::winsize {
-        ws_row: rows,
-        ws_col: cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: openpty writes two fds; null name and termios mean defaults.
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            &ws,
-        )
-    };
-    assert_eq!(rc, 0, "openpty failed");
-    // SAFETY: both fds were just opened and are owned here.
-    let (master, slave) = unsafe { (File::from_raw_fd(master), File::from_raw_fd(slave)) };
-    let output = Arc::new(Mutex::new(Vec::new()));
-    let mut reader = master.try_clone().unwrap();
-    let sink = Arc::clone(&output);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-    Pty {
-        master,
-        slave,
-        output,
-    }
-}
-
-impl Pty {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.output.lock().unwrap()).to_string()
-    }
-
-    fn wait_for(&self, needle: &str, timeout: Duration) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < timeout {
-            if self.text().contains(needle) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-
+impl SpawnSsh for Pty {
     /// `ssh -tt` on this pty (a 120x40 terminal, TERM=xterm-256color).
     fn spawn(&self, mut cmd: Command) -> Killed {
         cmd.arg("-tt")
@@ -240,12 +184,12 @@ fn viewers_get_the_tui_and_everything_else_is_refused() {
         c
     });
     assert!(
-        pty.wait_for("TokenSkip Studio", Duration::from_secs(30)),
+        pty.wait_for("TokenSkip Studio", 0, Duration::from_secs(30)),
         "no screen: {:?}",
         pty.text()
     );
     assert!(
-        pty.wait_for("Questions", Duration::from_secs(5)),
+        pty.wait_for("Questions", 0, Duration::from_secs(5)),
         "{:?}",
         pty.text()
     );
@@ -383,7 +327,7 @@ fn recorded_and_live_sessions_reach_viewers_read_only() {
         c
     });
     assert!(
-        pty.wait_for("Zorblax", Duration::from_secs(30)),
+        pty.wait_for("Zorblax", 0, Duration::from_secs(30)),
         "replayed screen: {:?}",
         pty.text()
     );
@@ -411,7 +355,7 @@ fn recorded_and_live_sessions_reach_viewers_read_only() {
         c
     });
     assert!(
-        pty.wait_for("Zorblax", Duration::from_secs(30)),
+        pty.wait_for("Zorblax", 0, Duration::from_secs(30)),
         "{:?}",
         pty.text()
     );
@@ -423,7 +367,7 @@ fn recorded_and_live_sessions_reach_viewers_read_only() {
         .unwrap();
     f.flush().unwrap();
     assert!(
-        pty.wait_for("bakes 9 pies", Duration::from_secs(10)),
+        pty.wait_for("bakes 9 pies", 0, Duration::from_secs(10)),
         "the live view did not follow the file: {:?}",
         pty.text()
     );

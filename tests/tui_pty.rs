@@ -5,84 +5,14 @@
 
 #![cfg(unix)]
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::FromRawFd;
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-struct Pty {
-    master: File,
-    slave: File,
-    output: Arc<Mutex<Vec<u8>>>,
-}
-
-fn open_pty(cols: u16, rows: u16) -> Pty {
-    let (mut master, mut slave) = (0, 0);
-    let ws = libc::winsize {
-        ws_row: rows,
-        ws_col: cols,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: openpty writes two fds; null name and termios mean defaults.
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            &ws,
-        )
-    };
-    assert_eq!(rc, 0, "openpty failed");
-    // SAFETY: both fds were just opened and are owned here.
-    let (master, slave) = unsafe { (File::from_raw_fd(master), File::from_raw_fd(slave)) };
-    let output = Arc::new(Mutex::new(Vec::new()));
-    let mut reader = master.try_clone().unwrap();
-    let sink = Arc::clone(&output);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-    Pty {
-        master,
-        slave,
-        output,
-    }
-}
-
-impl Pty {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.output.lock().unwrap()).to_string()
-    }
-
-    /// Waits until the output (after byte `from`) contains `needle`.
-    fn wait_for(&self, needle: &str, from: usize, timeout: Duration) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < timeout {
-            let out = self.output.lock().unwrap();
-            if String::from_utf8_lossy(&out[from.min(out.len())..]).contains(needle) {
-                return true;
-            }
-            drop(out);
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-
-    fn len(&self) -> usize {
-        self.output.lock().unwrap().len()
-    }
-}
+mod common;
+use common::pty::{open_pty, Pty};
 
 /// Starts the TUI on the tiny model in `pty`, as a terminal emulator would.
 fn spawn(pty: &Pty, envs: &[(&str, &str)]) -> std::process::Child {

@@ -1,0 +1,3 @@
+//! Helpers shared by integration tests (each test crate includes what it uses).
+
+pub mod pty;
