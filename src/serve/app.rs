@@ -119,6 +119,10 @@ impl Workbench {
                 job,
                 message: "SSH viewers cannot read files".into(),
             }),
+            Effect::SaveSession { path } => Answer::Then(Action::SessionSaveFailed {
+                path,
+                message: "SSH viewers cannot write files".into(),
+            }),
             Effect::Cancel { .. } | Effect::CancelJob { .. } => Answer::Nothing,
         }
     }

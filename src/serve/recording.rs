@@ -6,36 +6,15 @@
 //! is not finished yet (no newline) waits for the next poll; a file that shrank (the
 //! presenter started over) is read again from the top.
 //!
-//! A minimal reader for the SSH viewers; `src/session/` owns the format.
+//! The SSH viewers' incremental reader; each line is parsed by `session::format`, which owns
+//! the format (this module only adds following a growing file).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use crate::session::format::{parse_header, parse_record, Header, Record, MAX_LINE_BYTES};
 
-use crate::tui::Action;
-
-/// Longest line read (a long CoT with scores is well under 1 MiB).
-const MAX_LINE: usize = 16 << 20;
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Header {
-    pub format: String,
-    pub version: u32,
-    #[serde(default)]
-    pub model: String,
-    #[serde(default)]
-    pub scorer: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Record {
-    pub t_ms: u64,
-    pub action: Action,
-}
-
-/// What a poll found.
 #[derive(Debug, Default)]
 pub struct Polled {
     /// The file started over (or appeared): begin a fresh state with this header.
@@ -98,9 +77,9 @@ impl RecordingReader {
                 .read_until(b'\n', &mut self.partial)
                 .map_err(|e| format!("{}: {e}", self.path.display()))?;
             if n == 0 || self.partial.last() != Some(&b'\n') {
-                if self.partial.len() > MAX_LINE {
+                if self.partial.len() > MAX_LINE_BYTES {
                     return Err(format!(
-                        "{}: line {} is longer than {MAX_LINE} bytes",
+                        "{}: line {} is longer than {MAX_LINE_BYTES} bytes",
                         self.path.display(),
                         self.line_no + 1
                     ));
@@ -116,16 +95,21 @@ impl RecordingReader {
                 continue;
             }
             if self.header.is_none() {
-                let h = parse_header(text)
-                    .map_err(|e| format!("{}: line {}: {e}", self.path.display(), self.line_no))?;
+                let h = parse_header(text).map_err(|e| {
+                    format!(
+                        "{}: the header (line {}) is wrong: {e}",
+                        self.path.display(),
+                        self.line_no
+                    )
+                })?;
                 self.header = Some(h.clone());
                 out.restart = Some(h);
                 out.records.clear();
                 continue;
             }
-            match serde_json::from_str::<Record>(text) {
+            match parse_record(text, self.line_no) {
                 Ok(r) => out.records.push(r),
-                Err(e) => out.problems.push(format!("line {}: {e}", self.line_no)),
+                Err(e) => out.problems.push(e.to_string()),
             }
         }
         Ok(out)
@@ -140,27 +124,10 @@ impl RecordingReader {
     }
 }
 
-fn parse_header(text: &str) -> Result<Header, String> {
-    let h: Header = serde_json::from_str(text)
-        .map_err(|e| format!("not a session header ({e}); expected {{\"format\":\"tokenskip-session\",\"version\":1,...}}"))?;
-    if h.format != "tokenskip-session" {
-        return Err(format!(
-            "format {:?} is not \"tokenskip-session\"",
-            h.format
-        ));
-    }
-    if h.version != 1 {
-        return Err(format!(
-            "session version {} (this build reads version 1)",
-            h.version
-        ));
-    }
-    Ok(h)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::Action;
     use std::io::Write;
 
     const HEADER: &str = r#"{"format":"tokenskip-session","version":1,"created":"2026-11-23T17:00:00Z","app":"0.1.0","model":"demo","scorer":"rules"}"#;

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use ratatui::Frame;
 
 use super::app::ViewerApp;
-use super::recording::{Header, Record, RecordingReader};
+use super::recording::RecordingReader;
+use crate::session::format::{Header, Record};
 use crate::tui::keymap::{self, Key};
 use crate::tui::theme::Theme;
 use crate::tui::view::render_app;
