@@ -179,10 +179,15 @@ fn chart_command_loads_a_trainer_log_and_inspector_shows_logp() {
         "model never loaded: {:?}",
         pty.text()
     );
-    let mark = pty.len();
     (&pty.master).write_all(b"l").unwrap();
     assert!(
-        pty.wait_for("logp", mark, Duration::from_secs(10)),
+        pty.wait_screen(
+            |screen| screen
+                .split("logp ")
+                .skip(1)
+                .any(|rest| rest.trim_start_matches('-').starts_with(|c: char| c.is_ascii_digit())),
+            Duration::from_secs(10)
+        ),
         "no log-prob in the inspector: {:?}",
         pty.text()
     );

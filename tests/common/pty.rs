@@ -12,6 +12,7 @@ pub struct Pty {
     pub master: File,
     pub slave: File,
     pub output: Arc<Mutex<Vec<u8>>>,
+    size: (u16, u16),
 }
 
 pub fn open_pty(cols: u16, rows: u16) -> Pty {
@@ -51,6 +52,7 @@ pub fn open_pty(cols: u16, rows: u16) -> Pty {
         master,
         slave,
         output,
+        size: (cols, rows),
     }
 }
 
@@ -59,7 +61,16 @@ impl Pty {
         String::from_utf8_lossy(&self.output.lock().unwrap()).to_string()
     }
 
-    /// Waits until the output (after byte `from`) contains `needle`.
+    /// The screen a terminal shows after all output so far (parsed with vt100): a frame
+    /// drawn as a diff writes only changed cells, so "0.70" may never appear in the bytes.
+    pub fn screen(&self) -> String {
+        let (cols, rows) = self.size;
+        let mut parser = vt100::Parser::new(rows.try_into().unwrap(), cols.try_into().unwrap(), 0);
+        parser.process(&self.output.lock().unwrap());
+        parser.screen().contents()
+    }
+
+    /// Waits until the output after byte `from` contains `needle`, or the screen shows it.
     pub fn wait_for(&self, needle: &str, from: usize, timeout: Duration) -> bool {
         let start = Instant::now();
         while start.elapsed() < timeout {
@@ -68,6 +79,21 @@ impl Pty {
                 return true;
             }
             drop(out);
+            if self.screen().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    /// Waits until the screen satisfies `pred`.
+    pub fn wait_screen(&self, pred: impl Fn(&str) -> bool, timeout: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if pred(&self.screen()) {
+                return true;
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
         false
