@@ -287,7 +287,10 @@ fn adapter_from_bytes_matches_adapter_from_dir() {
     assert_eq!(n_dir, n_bytes);
     let input = [1u32, 5, 9, 2, 7];
     assert_eq!(
-        max_abs(&all_logits(&from_dir, &input), &all_logits(&from_bytes, &input)),
+        max_abs(
+            &all_logits(&from_dir, &input),
+            &all_logits(&from_bytes, &input)
+        ),
         0.0
     );
     let bad = Adapter::from_bytes(b"{}", &bytes("adapter_model.safetensors"), "embedded");

@@ -18,7 +18,10 @@ fn tested_block(doc: &str, name: &str) -> Vec<String> {
         .find(&marker)
         .unwrap_or_else(|| panic!("docs/real-models.md has no {marker}"));
     let body = &doc[start..];
-    let open = body.find("```sh\n").expect("a ```sh block after the marker") + 6;
+    let open = body
+        .find("```sh\n")
+        .expect("a ```sh block after the marker")
+        + 6;
     let close = body[open..].find("```").expect("the block is closed") + open;
     let mut cmds = Vec::new();
     let mut cur = String::new();
@@ -76,10 +79,22 @@ fn local(word: &str, work: &Path) -> String {
 }
 
 const GSM8K: &[(&str, &str)] = &[
-    ("Tom has 5 apples and buys 7 more. How many apples does he have?", "Tom has 5 + 7 = <<5+7=12>>12 apples.\n#### 12"),
-    ("Ann has 9 pens and gives away 4. How many are left?", "She has 9 - 4 = <<9-4=5>>5 pens left.\n#### 5"),
-    ("A box holds 6 eggs. How many eggs are in 3 boxes?", "3 boxes hold 3 * 6 = <<3*6=18>>18 eggs.\n#### 18"),
-    ("Sam splits 20 sweets among 4 friends. How many does each get?", "Each gets 20 / 4 = <<20/4=5>>5 sweets.\n#### 5"),
+    (
+        "Tom has 5 apples and buys 7 more. How many apples does he have?",
+        "Tom has 5 + 7 = <<5+7=12>>12 apples.\n#### 12",
+    ),
+    (
+        "Ann has 9 pens and gives away 4. How many are left?",
+        "She has 9 - 4 = <<9-4=5>>5 pens left.\n#### 5",
+    ),
+    (
+        "A box holds 6 eggs. How many eggs are in 3 boxes?",
+        "3 boxes hold 3 * 6 = <<3*6=18>>18 eggs.\n#### 18",
+    ),
+    (
+        "Sam splits 20 sweets among 4 friends. How many does each get?",
+        "Each gets 20 / 4 = <<20/4=5>>5 sweets.\n#### 5",
+    ),
 ];
 
 fn write_gsm8k(dir: &Path) {
@@ -148,9 +163,11 @@ fn qwen_released_adapter_eval_runs_as_documented() {
     let work = run_block("qwen");
     let runs = work.path().join("runs/qwen7b-gsm8k");
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(runs.join("summary.json")).unwrap())
-            .unwrap();
-    assert!(summary["adapter"].as_str().unwrap().ends_with("tiny-qwen2-lora"));
+        serde_json::from_str(&std::fs::read_to_string(runs.join("summary.json")).unwrap()).unwrap();
+    assert!(summary["adapter"]
+        .as_str()
+        .unwrap()
+        .ends_with("tiny-qwen2-lora"));
     let rows = summary["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 6 + 5, "6 gammas + 5 truncation rows");
     assert!(rows.iter().all(|r| r["n"] == 4));
@@ -167,7 +184,13 @@ fn llama_full_recipe_runs_as_documented() {
         &std::fs::read_to_string(runs.join("llama8b-prune/stats.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(stats["scorer"].as_str().map(|s| s.starts_with("llmlingua2")), Some(true), "{stats}");
+    assert_eq!(
+        stats["scorer"]
+            .as_str()
+            .map(|s| s.starts_with("llmlingua2")),
+        Some(true),
+        "{stats}"
+    );
     let train: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(runs.join("llama8b-prune/train_llamafactory.json")).unwrap(),
     )
@@ -176,7 +199,9 @@ fn llama_full_recipe_runs_as_documented() {
     for f in ["adapter_config.json", "adapter_model.safetensors"] {
         assert!(runs.join("llama8b-lora").join(f).exists(), "{f}");
     }
-    let lf = std::fs::read_dir(runs.join("llama8b-llamafactory")).unwrap().count();
+    let lf = std::fs::read_dir(runs.join("llama8b-llamafactory"))
+        .unwrap()
+        .count();
     assert!(lf >= 3, "LLaMA-Factory export has {lf} files");
     let summary: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(runs.join("llama8b-eval/summary.json")).unwrap(),

@@ -77,13 +77,23 @@ fn a_replay_writes_nothing_else() {
         .env("XDG_DATA_HOME", home.path().join("data"))
         .env("XDG_CONFIG_HOME", home.path().join("config"))
         .current_dir(home.path())
-        .args(["replay", root("sessions/demo.jsonl").to_str().unwrap(), "--export", "html", "--out"])
+        .args([
+            "replay",
+            root("sessions/demo.jsonl").to_str().unwrap(),
+            "--export",
+            "html",
+            "--out",
+        ])
         .arg(&html)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(html.exists());
-    assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0, "replay wrote under HOME");
+    assert_eq!(
+        std::fs::read_dir(home.path()).unwrap().count(),
+        0,
+        "replay wrote under HOME"
+    );
 }
 
 #[test]
@@ -109,14 +119,25 @@ fn damaged_files_name_the_file_and_line() {
     let o = run(&strict);
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("bad.jsonl") && e.contains("line 5") && e.contains("warp_drive"), "{e}");
+    assert!(
+        e.contains("bad.jsonl") && e.contains("line 5") && e.contains("warp_drive"),
+        "{e}"
+    );
     // Default: the valid prefix is exported, with a warning.
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let e = stderr(&o);
-    assert!(e.contains("warning") && e.contains("line 5") && e.contains("3 actions"), "{e}");
+    assert!(
+        e.contains("warning") && e.contains("line 5") && e.contains("3 actions"),
+        "{e}"
+    );
 
-    let o = run(&["replay", root("tests/fixtures/sessions/old-v0.jsonl").to_str().unwrap()]);
+    let o = run(&[
+        "replay",
+        root("tests/fixtures/sessions/old-v0.jsonl")
+            .to_str()
+            .unwrap(),
+    ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("version 0"));
 
@@ -139,7 +160,16 @@ fn bad_flags_say_what_to_use() {
     let o = run(&["replay", d]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--export"), "{}", stderr(&o));
-    let o = run(&["replay", d, "--export", "html", "--out", "/dev/null", "--gammas", "1.5"]);
+    let o = run(&[
+        "replay",
+        d,
+        "--export",
+        "html",
+        "--out",
+        "/dev/null",
+        "--gammas",
+        "1.5",
+    ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("outside (0, 1]"));
 }

@@ -114,17 +114,27 @@ fn mutate(mut b: Vec<u8>, m: &Mutation) -> Vec<u8> {
         Mutation::InvalidUtf8(i) => {
             let mut l = lines(&b);
             let k = l.len();
-            l.insert(i % k, b"{\"t_ms\":1,\"action\":{\"type\":\"notice\",\"text\":\"\xff\xfe\xc3\"}}".to_vec());
+            l.insert(
+                i % k,
+                b"{\"t_ms\":1,\"action\":{\"type\":\"notice\",\"text\":\"\xff\xfe\xc3\"}}".to_vec(),
+            );
             join(l)
         }
         Mutation::UnknownAction(i) => {
             let mut l = lines(&b);
             let k = l.len();
-            l.insert(i % k, b"{\"t_ms\":999999999,\"action\":{\"type\":\"self_destruct\"}}".to_vec());
+            l.insert(
+                i % k,
+                b"{\"t_ms\":999999999,\"action\":{\"type\":\"self_destruct\"}}".to_vec(),
+            );
             join(l)
         }
         Mutation::Version(v) => {
-            let s = String::from_utf8_lossy(&b).replacen("\"version\":1", &format!("\"version\":{v}"), 1);
+            let s = String::from_utf8_lossy(&b).replacen(
+                "\"version\":1",
+                &format!("\"version\":{v}"),
+                1,
+            );
             s.into_bytes()
         }
         Mutation::Hostile(i, kind, v) => {
@@ -146,7 +156,10 @@ fn mutate(mut b: Vec<u8>, m: &Mutation) -> Vec<u8> {
             let mut l = lines(&b);
             let k = l.len();
             let at = 1 + i % k.max(2).saturating_sub(1);
-            l.insert(at.min(k), format!("{{\"t_ms\":0,\"action\":{action}}}").into_bytes());
+            l.insert(
+                at.min(k),
+                format!("{{\"t_ms\":0,\"action\":{action}}}").into_bytes(),
+            );
             join(l)
         }
     }

@@ -11,8 +11,8 @@ use std::path::Path;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use tokenskip_studio::session::cast::{export_cast, CastOptions};
-use tokenskip_studio::session::format::{read_file, ReadOptions, SessionError, VERSION};
 use tokenskip_studio::session::format::ReadFileError;
+use tokenskip_studio::session::format::{read_file, ReadOptions, SessionError, VERSION};
 use tokenskip_studio::session::html::{render_html, HtmlOptions};
 use tokenskip_studio::session::{Player, Session};
 use tokenskip_studio::tui::color::ColorDepth;
@@ -43,9 +43,7 @@ fn after(s: &Session, kind: &str, nth: usize) -> usize {
     s.records
         .iter()
         .enumerate()
-        .filter(|(_, r)| {
-            serde_json::to_value(&r.action).unwrap()["type"].as_str() == Some(kind)
-        })
+        .filter(|(_, r)| serde_json::to_value(&r.action).unwrap()["type"].as_str() == Some(kind))
         .nth(nth)
         .map(|(i, _)| i + 1)
         .unwrap_or_else(|| panic!("the demo session has no {kind} #{nth}"))
@@ -54,7 +52,10 @@ fn after(s: &Session, kind: &str, nth: usize) -> usize {
 #[test]
 fn demo_session_is_small_and_current() {
     let bytes = std::fs::metadata(DEMO).unwrap().len();
-    assert!(bytes < 1 << 20, "{DEMO} is {bytes} bytes; keep it under 1 MB");
+    assert!(
+        bytes < 1 << 20,
+        "{DEMO} is {bytes} bytes; keep it under 1 MB"
+    );
     let s = load(DEMO);
     assert_eq!(s.header.version, VERSION);
     assert_eq!(s.header.model, "demo");
@@ -86,7 +87,11 @@ fn demo_session_replays_to_the_same_screens() {
     // styles included.
     for (i, (_, at)) in points.iter().enumerate().rev() {
         p.seek_index(*at);
-        assert_eq!(screen(&p).buffer(), forward[i].buffer(), "seek back to {at}");
+        assert_eq!(
+            screen(&p).buffer(),
+            forward[i].buffer(),
+            "seek back to {at}"
+        );
         let mut fresh = Player::new(s.clone());
         fresh.seek_index(*at);
         assert_eq!(screen(&fresh).buffer(), forward[i].buffer());

@@ -182,10 +182,9 @@ fn chart_command_loads_a_trainer_log_and_inspector_shows_logp() {
     (&pty.master).write_all(b"l").unwrap();
     assert!(
         pty.wait_screen(
-            |screen| screen
-                .split("logp ")
-                .skip(1)
-                .any(|rest| rest.trim_start_matches('-').starts_with(|c: char| c.is_ascii_digit())),
+            |screen| screen.split("logp ").skip(1).any(|rest| rest
+                .trim_start_matches('-')
+                .starts_with(|c: char| c.is_ascii_digit())),
             Duration::from_secs(10)
         ),
         "no log-prob in the inspector: {:?}",
@@ -242,7 +241,11 @@ fn record_and_save_write_a_session_that_replays() {
     // which appears whole, by rename.)
     let start = Instant::now();
     while !saved.exists() {
-        assert!(start.elapsed() < Duration::from_secs(10), "no save: {:?}", pty.text());
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no save: {:?}",
+            pty.text()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = mark;
@@ -254,9 +257,21 @@ fn record_and_save_write_a_session_that_replays() {
     let kinds: Vec<String> = live
         .records
         .iter()
-        .map(|r| serde_json::to_value(&r.action).unwrap()["type"].as_str().unwrap().to_string())
+        .map(|r| {
+            serde_json::to_value(&r.action).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    for k in ["resize", "examples_loaded", "model_loaded", "select_next", "ratio_down", "session_saved"] {
+    for k in [
+        "resize",
+        "examples_loaded",
+        "model_loaded",
+        "select_next",
+        "ratio_down",
+        "session_saved",
+    ] {
         assert!(kinds.iter().any(|x| x == k), "no {k} in {kinds:?}");
     }
     assert_eq!(live.records.last().unwrap().action, Action::Quit);
@@ -269,5 +284,8 @@ fn record_and_save_write_a_session_that_replays() {
     assert_eq!(p.state().selected, 1);
     assert_eq!(p.state().ratio_steps, 10);
     // (Whether question 2's scores arrived before `q` depends on timing: not asserted.)
-    assert!(p.discarded_effects() > 0, "the replay asked for analyses and dropped them");
+    assert!(
+        p.discarded_effects() > 0,
+        "the replay asked for analyses and dropped them"
+    );
 }

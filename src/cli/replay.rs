@@ -48,7 +48,12 @@ pub struct ReplayArgs {
     #[arg(long, default_value_t = 40, value_name = "N", value_parser = clap::value_parser!(u16).range(5..=500))]
     pub rows: u16,
     /// Ratios shown by --export html, comma-separated, each in (0, 1].
-    #[arg(long, value_delimiter = ',', default_value = "1.0,0.8,0.6", value_name = "G,..")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1.0,0.8,0.6",
+        value_name = "G,.."
+    )]
     pub gammas: Vec<f64>,
     /// For --export html: the moment to take the CoT from, in seconds into the session
     /// (default: the end).
@@ -70,7 +75,9 @@ fn parse_depth(s: &str) -> Result<ColorDepth, String> {
 fn parse_speed(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 && x <= 1000.0 => Ok(x),
-        _ => Err(format!("{s:?} is not a speed: use a number in (0, 1000], e.g. 0.5 or 4")),
+        _ => Err(format!(
+            "{s:?} is not a speed: use a number in (0, 1000], e.g. 0.5 or 4"
+        )),
     }
 }
 

@@ -104,10 +104,14 @@ impl Weights {
     fn raw(&self, name: &str) -> Result<Tensor, LoadError> {
         match self {
             Weights::File(s) => s.raw(name),
-            Weights::Map(m) => m.tensors.get(name).cloned().ok_or_else(|| LoadError::Missing {
-                name: name.to_string(),
-                source_desc: m.desc.clone(),
-            }),
+            Weights::Map(m) => m
+                .tensors
+                .get(name)
+                .cloned()
+                .ok_or_else(|| LoadError::Missing {
+                    name: name.to_string(),
+                    source_desc: m.desc.clone(),
+                }),
         }
     }
 }

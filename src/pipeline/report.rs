@@ -55,7 +55,9 @@ impl TargetCheck {
         self.tokens_ratio_06 <= TOKENS_AT_06_MAX
             && self.acc_drop_06 <= ACC_DROP_AT_06_MAX
             && self.worst_act_ratio_gap <= ACT_RATIO_TOL
-            && self.truncation_gap_06.is_some_and(|g| g >= TRUNCATION_GAP_MIN)
+            && self
+                .truncation_gap_06
+                .is_some_and(|g| g >= TRUNCATION_GAP_MIN)
     }
 }
 
@@ -107,7 +109,10 @@ pub fn markdown(runs: &[Run], preamble: &str) -> String {
         .filter(|r| r.method == Method::Truncation)
         .cloned()
         .collect();
-    let adapters: Vec<&Run> = runs.iter().filter(|r| r.summary.adapter.is_some()).collect();
+    let adapters: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.summary.adapter.is_some())
+        .collect();
     if !adapters.is_empty() {
         s.push_str("\n## Targets (issue 9), per adapter\n\n");
         let _ = writeln!(
@@ -139,7 +144,11 @@ pub fn markdown(runs: &[Run], preamble: &str) -> String {
                     );
                 }
                 None => {
-                    let _ = writeln!(s, "| {} | needs gamma 1.0 and 0.6 rows | | | | | | | |", run.label);
+                    let _ = writeln!(
+                        s,
+                        "| {} | needs gamma 1.0 and 0.6 rows | | | | | | | |",
+                        run.label
+                    );
                 }
             }
         }
@@ -175,7 +184,9 @@ pub fn markdown(runs: &[Run], preamble: &str) -> String {
 pub fn best_at(runs: &[Run], gamma: f64) -> Option<(&str, f64)> {
     runs.iter()
         .filter(|r| r.summary.adapter.is_some())
-        .filter_map(|r| row(&r.summary.rows, Method::Tokenskip, gamma).map(|x| (r.label.as_str(), x.accuracy)))
+        .filter_map(|r| {
+            row(&r.summary.rows, Method::Tokenskip, gamma).map(|x| (r.label.as_str(), x.accuracy))
+        })
         .fold(None, |best: Option<(&str, f64)>, cur| match best {
             Some(b) if b.1 >= cur.1 => Some(b),
             _ => Some(cur),
@@ -268,7 +279,10 @@ mod tests {
         let mut worse = adapter.clone();
         worse[2].accuracy = 0.80;
         assert!(!check(&worse, &trunc).unwrap().all_met());
-        assert!(!check(&adapter, &[]).unwrap().all_met(), "no truncation baseline");
+        assert!(
+            !check(&adapter, &[]).unwrap().all_met(),
+            "no truncation baseline"
+        );
         assert!(check(&adapter[..2], &trunc).is_none(), "no 0.6 row");
     }
 
@@ -312,7 +326,10 @@ mod tests {
         assert!(md.starts_with("# Results\n"));
         assert_eq!(md.matches("| base |").count(), 2);
         assert!(md.contains("| rules | 0.700 | **missed** |"), "{md}");
-        assert!(md.contains("| surprisal | 0.600 | met | +2.0 | met |"), "{md}");
+        assert!(
+            md.contains("| surprisal | 0.600 | met | +2.0 | met |"),
+            "{md}"
+        );
         assert!(md.contains("Best at gamma 0.6: **surprisal** (88.0 %)"));
         assert!(md.contains("Best at gamma 0.5: **rules** (60.0 %)"));
         let svg = chart(&runs, "t");

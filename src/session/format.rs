@@ -95,7 +95,9 @@ pub enum SessionError {
     Io { line: usize, message: String },
     #[error("the file is empty: a session starts with a header line {{\"format\":\"{FORMAT}\",\"version\":{VERSION},...}}")]
     Empty,
-    #[error("line {line} is longer than {max} bytes: not a session line (a corrupted or hostile file?)")]
+    #[error(
+        "line {line} is longer than {max} bytes: not a session line (a corrupted or hostile file?)"
+    )]
     LineTooLong { line: usize, max: usize },
     #[error("line {line} is not valid UTF-8 (byte {byte}): the file is corrupted")]
     NotUtf8 { line: usize, byte: usize },
@@ -125,7 +127,9 @@ pub enum SessionError {
         t_ms: u64,
         previous: u64,
     },
-    #[error("line {line} is cut short (no newline and not valid JSON): the recording stopped mid-line")]
+    #[error(
+        "line {line} is cut short (no newline and not valid JSON): the recording stopped mid-line"
+    )]
     Truncated { line: usize },
 }
 
@@ -202,10 +206,9 @@ fn utf8(buf: &[u8], line: usize) -> Result<&str, SessionError> {
 
 /// Checks line 1.
 pub fn parse_header(text: &str) -> Result<Header, SessionError> {
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| SessionError::BadHeader {
-            message: e.to_string(),
-        })?;
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| SessionError::BadHeader {
+        message: e.to_string(),
+    })?;
     let Some(obj) = v.as_object() else {
         return Err(SessionError::BadHeader {
             message: "not a JSON object".into(),
@@ -229,12 +232,12 @@ pub fn parse_header(text: &str) -> Result<Header, SessionError> {
             })
         }
     }
-    let version = obj
-        .get("version")
-        .and_then(|v| v.as_u64())
-        .ok_or_else(|| SessionError::BadHeader {
-            message: "\"version\" is missing or not a whole number".into(),
-        })?;
+    let version =
+        obj.get("version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| SessionError::BadHeader {
+                message: "\"version\" is missing or not a whole number".into(),
+            })?;
     let found = u32::try_from(version).unwrap_or(u32::MAX);
     if found < VERSION {
         return Err(SessionError::OldVersion { found });

@@ -190,17 +190,17 @@ pub fn render_html(
         a.tokens.len(),
         escape(&theme.name)
     );
-    let _ = writeln!(
-        o,
-        "<p class=\"q\">{}</p>",
-        escape(&state.doc.question)
-    );
+    let _ = writeln!(o, "<p class=\"q\">{}</p>", escape(&state.doc.question));
     // Legend: low -> high importance, with the score range of this CoT.
     o.push_str("<p class=\"legend\">importance: low ");
     let n = theme.heat_levels().max(2);
     for i in 0..n {
         let v = i as f32 / (n - 1) as f32;
-        let _ = write!(o, "<span style=\"background:{}\"></span>", hex(theme.heat_rgb(v)));
+        let _ = write!(
+            o,
+            "<span style=\"background:{}\"></span>",
+            hex(theme.heat_rgb(v))
+        );
     }
     let _ = writeln!(
         o,
@@ -208,7 +208,9 @@ pub fn render_html(
         a.min_score, a.max_score
     );
     // Stats table.
-    o.push_str("<table><tr><th>gamma</th><th>tokens kept</th><th>actual ratio</th><th>forced</th></tr>\n");
+    o.push_str(
+        "<table><tr><th>gamma</th><th>tokens kept</th><th>actual ratio</th><th>forced</th></tr>\n",
+    );
     for (g, k) in &sections {
         let _ = writeln!(
             o,

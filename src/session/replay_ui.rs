@@ -72,7 +72,11 @@ pub fn run(session: Session, opts: ReplayOptions) -> Result<(), ReplayError> {
             dirty = false;
         }
         let playing = !player.paused() && !player.at_end();
-        let timeout = if playing { FRAME } else { Duration::from_secs(3600) };
+        let timeout = if playing {
+            FRAME
+        } else {
+            Duration::from_secs(3600)
+        };
         if !event::poll(timeout)? {
             continue;
         }

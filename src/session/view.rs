@@ -24,7 +24,9 @@ pub fn bar_text(p: &Player, warning: Option<&str>) -> String {
     let speed = if p.speed() >= 1.0 {
         format!("x{}", p.speed())
     } else {
-        format!("x{:.3}", p.speed()).trim_end_matches('0').to_string()
+        format!("x{:.3}", p.speed())
+            .trim_end_matches('0')
+            .to_string()
     };
     let mut s = format!(
         " replay {state}  {}/{}  {} / {}  {speed}",
@@ -68,7 +70,13 @@ pub fn render_replay(p: &Player, theme: &Theme, warning: Option<&str>, frame: &m
     let style = theme.highlight("selection.bg").add_modifier(Modifier::BOLD);
     let buf = frame.buffer_mut();
     buf.set_style(bar, style);
-    buf.set_stringn(bar.x, bar.y, bar_text(p, warning), bar.width as usize, style);
+    buf.set_stringn(
+        bar.x,
+        bar.y,
+        bar_text(p, warning),
+        bar.width as usize,
+        style,
+    );
 }
 
 /// The replayed state drawn at `cols` x `rows`.

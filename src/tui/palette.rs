@@ -117,7 +117,9 @@ pub fn parse(line: &str) -> Result<Command, String> {
             )),
             _ => return Err("cancel takes at most one job number".into()),
         },
-        "save" | "w" => Command::Save(one("a file to write the session to, e.g. talk.jsonl")?.clone()),
+        "save" | "w" => {
+            Command::Save(one("a file to write the session to, e.g. talk.jsonl")?.clone())
+        }
         "help" | "?" => Command::Help,
         "quit" | "q" => Command::Quit,
         other => return Err(format!("unknown command {other:?} (commands: {COMMANDS})")),
@@ -157,7 +159,10 @@ mod tests {
         );
         assert!(parse("chart").is_err());
         assert_eq!(parse("cancel #3"), Ok(Command::Cancel(Some(3))));
-        assert_eq!(parse("save 'my talk.jsonl'"), Ok(Command::Save("my talk.jsonl".into())));
+        assert_eq!(
+            parse("save 'my talk.jsonl'"),
+            Ok(Command::Save("my talk.jsonl".into()))
+        );
         assert!(parse("save").unwrap_err().contains("file"));
         assert!(parse("ratio 1.5").unwrap_err().contains("outside"));
         assert!(parse("frobnicate").unwrap_err().contains("commands: ratio"));

@@ -54,13 +54,19 @@ pub fn drills(n: usize) -> Vec<Drill> {
     let mut rng = ChaCha8Rng::seed_from_u64(DRILL_SEED);
     (0..n)
         .map(|_| {
-            let steps: Vec<Step> = (0..EQUATIONS_PER_DRILL).map(|_| draw_step(&mut rng)).collect();
+            let steps: Vec<Step> = (0..EQUATIONS_PER_DRILL)
+                .map(|_| draw_step(&mut rng))
+                .collect();
             let problems = steps
                 .iter()
                 .map(|s| format!("{} {} {}", s.lhs, s.op.symbol(), s.rhs))
                 .collect::<Vec<_>>()
                 .join("\n");
-            let solution = steps.iter().map(Step::equation).collect::<Vec<_>>().join("\n");
+            let solution = steps
+                .iter()
+                .map(Step::equation)
+                .collect::<Vec<_>>()
+                .join("\n");
             Drill { problems, solution }
         })
         .collect()
@@ -131,7 +137,10 @@ mod tests {
 
     #[test]
     fn drill_spec_parses_and_rejects() {
-        assert_eq!(parse_drill_spec("synthetic-drill").unwrap(), Ok(DEFAULT_DRILL_SIZE));
+        assert_eq!(
+            parse_drill_spec("synthetic-drill").unwrap(),
+            Ok(DEFAULT_DRILL_SIZE)
+        );
         assert_eq!(parse_drill_spec("synthetic-drill:12").unwrap(), Ok(12));
         assert!(parse_drill_spec("synthetic-drill:0").unwrap().is_err());
         assert!(parse_drill_spec("synthetic-drill:x").unwrap().is_err());

@@ -40,9 +40,15 @@ fn header_problems_name_the_version_or_format() {
     assert_eq!(e, SessionError::OldVersion { found: 0 });
     assert!(e.to_string().contains("version 0"), "{e}");
     let v9 = v0.replace("\"version\":0", "\"version\":9");
-    assert!(strict(&v9).unwrap_err().to_string().contains("version 9 is newer"));
+    assert!(strict(&v9)
+        .unwrap_err()
+        .to_string()
+        .contains("version 9 is newer"));
     let other = v0.replace("tokenskip-session", "asciicast");
-    assert!(strict(&other).unwrap_err().to_string().contains("\"asciicast\""));
+    assert!(strict(&other)
+        .unwrap_err()
+        .to_string()
+        .contains("\"asciicast\""));
     assert_eq!(strict("").unwrap_err(), SessionError::Empty);
     let headless = lines()[1..].join("\n");
     let e = strict(&headless).unwrap_err();
@@ -88,7 +94,10 @@ fn reordered_lines_are_caught() {
     let mut l = lines();
     l.swap(3, 5);
     let e = strict(&l.join("\n")).unwrap_err();
-    assert!(matches!(e, SessionError::TimeGoesBack { line: 5, .. }), "{e}");
+    assert!(
+        matches!(e, SessionError::TimeGoesBack { line: 5, .. }),
+        "{e}"
+    );
 }
 
 #[test]
@@ -114,7 +123,10 @@ fn huge_lines_and_invalid_utf8_are_errors_not_crashes() {
         max_line_bytes: 4096,
     };
     let e = read(&text[..], opts).unwrap_err();
-    assert!(matches!(e, SessionError::LineTooLong { max: 4096, .. }), "{e}");
+    assert!(
+        matches!(e, SessionError::LineTooLong { max: 4096, .. }),
+        "{e}"
+    );
 
     let mut bytes = small_jsonl().into_bytes();
     let at = bytes.iter().position(|&b| b == b'\n').unwrap() + 5;
@@ -135,15 +147,26 @@ fn the_recorder_writes_each_line_as_it_goes_and_saves_atomically() {
         let on_disk = std::fs::read_to_string(&live).unwrap();
         assert_eq!(on_disk.lines().count(), i + 2);
     }
-    let got = read(std::fs::File::open(&live).map(std::io::BufReader::new).unwrap(), ReadOptions::default()).unwrap();
+    let got = read(
+        std::fs::File::open(&live)
+            .map(std::io::BufReader::new)
+            .unwrap(),
+        ReadOptions::default(),
+    )
+    .unwrap();
     assert_eq!(got.session, s);
 
     let saved = dir.path().join("saved.jsonl");
     assert_eq!(rec.save_as(&saved).unwrap(), s.records.len());
-    assert_eq!(std::fs::read(&saved).unwrap(), std::fs::read(&live).unwrap());
+    assert_eq!(
+        std::fs::read(&saved).unwrap(),
+        std::fs::read(&live).unwrap()
+    );
     // No temp file left beside it.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
-    assert!(rec.save_as(&dir.path().join("no/such/dir/x.jsonl")).is_err());
+    assert!(rec
+        .save_as(&dir.path().join("no/such/dir/x.jsonl"))
+        .is_err());
 }
 
 #[test]

@@ -19,7 +19,10 @@ use super::format::{to_jsonl, Header, Record, Session};
 /// does without a model) and recorded too, 100 ms apart.
 pub fn small_session() -> Session {
     let actions = vec![
-        Action::Resize { cols: 120, rows: 40 },
+        Action::Resize {
+            cols: 120,
+            rows: 40,
+        },
         Action::SetPlainMarks { on: false },
         Action::ExamplesLoaded {
             source: "built-in".into(),

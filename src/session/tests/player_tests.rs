@@ -89,7 +89,10 @@ fn replay_runs_no_effect() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("saved.jsonl");
     let mut actions = vec![
-        Action::Resize { cols: 120, rows: 40 },
+        Action::Resize {
+            cols: 120,
+            rows: 40,
+        },
         Action::ModelLoaded {
             name: "demo".into(),
             decode_tokens_per_s: None,
@@ -107,7 +110,11 @@ fn replay_runs_no_effect() {
     actions.extend(cmd.chars().map(|c| Action::InputChar { c }));
     actions.push(Action::SubmitPrompt);
     actions.push(Action::OpenPalette);
-    actions.extend("train --model demo".chars().map(|c| Action::InputChar { c }));
+    actions.extend(
+        "train --model demo"
+            .chars()
+            .map(|c| Action::InputChar { c }),
+    );
     actions.push(Action::SubmitPrompt);
     actions.push(Action::Quit);
     let sess = record_live("demo", actions);
@@ -161,12 +168,19 @@ fn replay_keys_drive_the_player_and_the_bar_says_where_it_is() {
     assert!(bar.contains("paused  3/"), "{bar}");
     let theme = Theme::fallback(ColorDepth::TrueColor);
     let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    t.draw(|f| render_replay(&p, &theme, Some("damaged at line 9"), f)).unwrap();
+    t.draw(|f| render_replay(&p, &theme, Some("damaged at line 9"), f))
+        .unwrap();
     let text = format!("{}", t.backend());
     let last = text.lines().last().unwrap().to_string();
-    assert!(last.contains("replay") && last.contains("damaged at line 9"), "{last}");
+    assert!(
+        last.contains("replay") && last.contains("damaged at line 9"),
+        "{last}"
+    );
     // Above the bar: the app at 120x39, exactly as the TUI draws it.
     let app = screen(p.state(), 120, 39);
     let rows: Vec<&str> = text.lines().collect();
-    assert_eq!(rows[..39].join("\n"), app.lines().collect::<Vec<_>>().join("\n"));
+    assert_eq!(
+        rows[..39].join("\n"),
+        app.lines().collect::<Vec<_>>().join("\n")
+    );
 }

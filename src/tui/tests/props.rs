@@ -271,7 +271,11 @@ fn hunt_busy_loop() {
     });
     let strategy = (
         (1u16..=300, 1u16..=100),
-        prop::sample::select(vec![ColorDepth::TrueColor, ColorDepth::Ansi16, ColorDepth::Never]),
+        prop::sample::select(vec![
+            ColorDepth::TrueColor,
+            ColorDepth::Ansi16,
+            ColorDepth::Never,
+        ]),
         prop::collection::vec(arb_step(), 0..40),
     );
     let result = runner.run(&strategy, |(size, depth, steps)| {
@@ -293,9 +297,9 @@ fn hunt_busy_loop() {
             let _ = tx.send(());
         });
         match rx.recv_timeout(std::time::Duration::from_secs(5)) {
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                Err(TestCaseError::fail(format!("hangs: size {size:?} {depth:?}")))
-            }
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(TestCaseError::fail(format!(
+                "hangs: size {size:?} {depth:?}"
+            ))),
             _ => Ok(()),
         }
     });
