@@ -127,20 +127,6 @@ impl Workbench {
         }
     }
 
-    /// Whether a read-only viewer may send `a` (it changes only what this viewer sees).
-    fn allowed_read_only(a: &Action) -> bool {
-        matches!(
-            a,
-            Action::Quit
-                | Action::ToggleHelp
-                | Action::Escape
-                | Action::Scroll { .. }
-                | Action::PageUp
-                | Action::PageDown
-                | Action::MoveCursor { .. }
-        )
-    }
-
     fn now_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
     }
@@ -157,7 +143,7 @@ impl ViewerApp for Workbench {
         let Some(a) = keymap::action_for(&self.state, key) else {
             return false;
         };
-        if self.read_only && !Self::allowed_read_only(&a) {
+        if self.read_only && !allowed_read_only(&a) {
             return false;
         }
         self.apply(a)
@@ -180,6 +166,21 @@ impl ViewerApp for Workbench {
         self.apply(Action::Tick { now_ms });
         true
     }
+}
+
+/// Whether a read-only viewer may send `a`: it changes only what this viewer sees (used by
+/// the `--session`/`--live` viewers too).
+pub(super) fn allowed_read_only(a: &Action) -> bool {
+    matches!(
+        a,
+        Action::Quit
+            | Action::ToggleHelp
+            | Action::Escape
+            | Action::Scroll { .. }
+            | Action::PageUp
+            | Action::PageDown
+            | Action::MoveCursor { .. }
+    )
 }
 
 #[cfg(test)]

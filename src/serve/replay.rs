@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use ratatui::Frame;
 
-use super::app::ViewerApp;
+use super::app::{allowed_read_only, ViewerApp};
 use super::recording::RecordingReader;
 use crate::session::format::{Header, Record};
 use crate::tui::keymap::{self, Key};
@@ -166,26 +166,13 @@ impl SessionViewer {
         }
         changed
     }
-
-    fn allowed(a: &Action) -> bool {
-        matches!(
-            a,
-            Action::Quit
-                | Action::ToggleHelp
-                | Action::Escape
-                | Action::Scroll { .. }
-                | Action::PageUp
-                | Action::PageDown
-                | Action::MoveCursor { .. }
-        )
-    }
 }
 
 impl ViewerApp for SessionViewer {
     fn on_key(&mut self, key: Key) -> bool {
         match keymap::action_for(&self.state, key) {
             Some(Action::Quit) => true,
-            Some(a) if Self::allowed(&a) => {
+            Some(a) if allowed_read_only(&a) => {
                 let _effects = update(&mut self.state, a);
                 false
             }
