@@ -6,43 +6,12 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use regex::Regex;
 use tokenskip_studio::compress::{CompressOptions, Compressor, Granularity, Kept};
-use tokenskip_studio::importance::{RulesScorer, Scorer, TokenSpan};
-
-const LINES: [&str; 6] = [
-    "Let's think about this step by step.",
-    "Step 1: Natalia sold 48 clips in April, and in May she sold half as many.",
-    "So we now know that she sold 48 / 2 = 24 clips in May.",
-    "In other words, basically the total is 48 + 24 = 72 clips altogether.",
-    "",
-    "Therefore, the final answer is \\boxed{72}.",
-];
-
-/// A synthetic math CoT of exactly `n` tokens, split like a byte-level BPE (words with
-/// their leading space, single digits, punctuation with its line breaks).
-fn synthetic_cot(n: usize) -> Result<(String, Vec<TokenSpan>), regex::Error> {
-    let pattern = Regex::new(r" ?[A-Za-z]+| ?[0-9]| ?[^\sA-Za-z0-9]+\n*|\n+| +")?;
-    let mut text = String::new();
-    while pattern.find_iter(&text).count() < n {
-        for line in LINES {
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    let tokens: Vec<TokenSpan> = pattern
-        .find_iter(&text)
-        .take(n)
-        .enumerate()
-        .map(|(i, m)| TokenSpan::new(i as u32, m.start(), m.end()))
-        .collect();
-    let end = tokens.last().map_or(0, |t| t.end);
-    text.truncate(end);
-    Ok((text, tokens))
-}
+use tokenskip_studio::importance::{RulesScorer, Scorer};
+use tokenskip_studio::tui::tty_bench::synthetic_cot;
 
 fn bench(c: &mut Criterion) {
-    let Ok((text, tokens)) = synthetic_cot(4096) else {
+    let Some((text, tokens)) = synthetic_cot(4096) else {
         return;
     };
     assert_eq!(tokens.len(), 4096);
