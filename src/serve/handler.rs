@@ -6,7 +6,7 @@
 
 use russh::keys::PublicKey;
 use russh::server::{Auth, ChannelOpenHandle, Msg, Session};
-use russh::{Channel, ChannelId, ChannelOpenFailure, Pty};
+use russh::{Channel, ChannelId, Pty};
 
 use super::keys::is_authorized;
 use super::server::{clamp_cols, clamp_rows, Connection};
@@ -90,9 +90,7 @@ impl russh::server::Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         if self.channel.is_some() {
-            self.refuse("second session channel", "one viewer per connection");
-            reply
-                .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            self.refuse_channel(reply, "second session channel", "one viewer per connection")
                 .await;
         } else {
             self.channel = Some(channel.id());
@@ -109,10 +107,7 @@ impl russh::server::Handler for Connection {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.refuse("x11 channel", "");
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
+        self.refuse_channel(reply, "x11 channel", "").await;
         Ok(())
     }
 
@@ -126,10 +121,12 @@ impl russh::server::Handler for Connection {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.refuse("port forwarding (direct-tcpip)", &format!("{host}:{port}"));
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
-            .await;
+        self.refuse_channel(
+            reply,
+            "port forwarding (direct-tcpip)",
+            &format!("{host}:{port}"),
+        )
+        .await;
         Ok(())
     }
 
@@ -143,9 +140,7 @@ impl russh::server::Handler for Connection {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.refuse("forwarded-tcpip channel", &format!("{host}:{port}"));
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+        self.refuse_channel(reply, "forwarded-tcpip channel", &format!("{host}:{port}"))
             .await;
         Ok(())
     }
@@ -157,9 +152,7 @@ impl russh::server::Handler for Connection {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.refuse("stream-local forwarding", path);
-        reply
-            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+        self.refuse_channel(reply, "stream-local forwarding", path)
             .await;
         Ok(())
     }

@@ -8,8 +8,8 @@ use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 
 use russh::keys::PublicKey;
-use russh::server::{Handle, Session};
-use russh::ChannelId;
+use russh::server::{ChannelOpenHandle, Handle, Session};
+use russh::{ChannelId, ChannelOpenFailure};
 
 use super::app::ViewerApp;
 use super::viewer::{self, Exit, ViewerEvent, ViewerLimits};
@@ -143,6 +143,14 @@ impl Connection {
 
     pub(super) fn refuse(&self, what: &str, detail: &str) {
         tracing::warn!(conn = self.id, peer = ?self.peer, user = %self.user, what, detail, "refused");
+    }
+
+    /// Logs the refusal and rejects a channel the client asked to open.
+    pub(super) async fn refuse_channel(&self, reply: ChannelOpenHandle, what: &str, detail: &str) {
+        self.refuse(what, detail);
+        reply
+            .reject(ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
     }
 
     /// Says `text` on the channel and closes it (exit status 1).

@@ -19,6 +19,22 @@ enum Step {
     Act(Action),
 }
 
+/// Folds `steps` through `update` on a started state, rendering after each one.
+fn run_steps(size: (u16, u16), depth: ColorDepth, steps: Vec<Step>) {
+    let theme = Theme::fallback(depth);
+    let mut s = started(size.0, size.1, depth);
+    for step in steps {
+        let a = match step {
+            Step::Key(k) => action_for(&s, k),
+            Step::Act(a) => Some(a),
+        };
+        if let Some(a) = a {
+            apply(&mut s, a);
+        }
+        render(&s, &theme);
+    }
+}
+
 fn arb_key() -> impl Strategy<Value = Key> {
     prop_oneof![
         4 => prop::sample::select(
@@ -188,18 +204,7 @@ proptest! {
         depth in prop::sample::select(vec![ColorDepth::TrueColor, ColorDepth::Ansi16, ColorDepth::Never]),
         steps in prop::collection::vec(arb_step(), 0..40),
     ) {
-        let theme = Theme::fallback(depth);
-        let mut s = started(size.0, size.1, depth);
-        for step in steps {
-            let a = match step {
-                Step::Key(k) => action_for(&s, k),
-                Step::Act(a) => Some(a),
-            };
-            if let Some(a) = a {
-                apply(&mut s, a);
-            }
-            render(&s, &theme);
-        }
+        run_steps(size, depth, steps);
     }
 }
 
@@ -282,18 +287,7 @@ fn hunt_busy_loop() {
         let (tx, rx) = mpsc::channel();
         let steps2 = steps.clone();
         std::thread::spawn(move || {
-            let theme = Theme::fallback(depth);
-            let mut s = started(size.0, size.1, depth);
-            for step in steps2 {
-                let a = match step {
-                    Step::Key(k) => action_for(&s, k),
-                    Step::Act(a) => Some(a),
-                };
-                if let Some(a) = a {
-                    apply(&mut s, a);
-                }
-                render(&s, &theme);
-            }
+            run_steps(size, depth, steps2);
             let _ = tx.send(());
         });
         match rx.recv_timeout(std::time::Duration::from_secs(5)) {

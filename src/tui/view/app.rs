@@ -3,6 +3,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
+use ratatui::widgets::Widget;
 use ratatui::Frame;
 
 use super::{bottom, charts, help, jobs, list, panes};
@@ -36,6 +37,32 @@ pub(super) fn put(
     } else {
         buf.set_stringn(x, y, text, w as usize, style).0
     }
+}
+
+/// A text field being edited: the end of `text` that fits in `w` cells, then a bar cursor.
+pub(super) fn put_input(buf: &mut Buffer, x: u16, y: u16, text: &str, w: u16, theme: &Theme) {
+    let chars: Vec<char> = text.chars().collect();
+    let keep = (w as usize).saturating_sub(1);
+    let shown: String = chars[chars.len().saturating_sub(keep)..].iter().collect();
+    let end = put(buf, x, y, &shown, w, theme.fg("text"));
+    put(
+        buf,
+        end,
+        y,
+        "▏",
+        w.saturating_sub(end - x),
+        theme.fg("accent"),
+    );
+}
+
+/// A bordered pane with `title` in the accent colour.
+pub(super) fn frame(theme: &Theme, buf: &mut Buffer, a: Area, title: String) {
+    ratatui::widgets::Block::default()
+        .borders(ratatui::widgets::Borders::ALL)
+        .border_style(theme.fg("border"))
+        .title(title)
+        .title_style(theme.fg("accent"))
+        .render(rect(a), buf);
 }
 
 /// Draws the state. Below `MIN_COLS` x `MIN_ROWS` it draws one line saying so.

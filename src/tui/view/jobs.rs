@@ -5,7 +5,7 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Modifier;
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
-use super::app::{put, rect};
+use super::app::{put, put_input, rect};
 use crate::jobs::progress::duration;
 use crate::tui::layout::Area;
 use crate::tui::state::{Job, JobStatus, Level, State};
@@ -127,17 +127,5 @@ pub fn render_palette(s: &State, theme: &Theme, buf: &mut Buffer, a: Area) {
     put(buf, a.x, a.y, &blank, a.w, theme.base());
     let x = put(buf, a.x, a.y, " :", a.w, theme.fg("accent"));
     let w = a.w.saturating_sub(x - a.x);
-    let chars: Vec<char> = text.chars().collect();
-    let shown: String = chars[chars.len().saturating_sub((w as usize).saturating_sub(1))..]
-        .iter()
-        .collect();
-    let end = put(buf, x, a.y, &shown, w, theme.fg("text"));
-    put(
-        buf,
-        end,
-        a.y,
-        "▏",
-        w.saturating_sub(end - x),
-        theme.fg("accent"),
-    );
+    put_input(buf, x, a.y, text, w, theme);
 }

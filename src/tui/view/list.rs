@@ -1,9 +1,8 @@
 //! The question list and the prompt box.
 
 use ratatui::buffer::Buffer;
-use ratatui::widgets::{Block, Borders, Widget};
 
-use super::app::{put, rect};
+use super::app::{frame, put, put_input};
 use crate::tui::layout::Area;
 use crate::tui::state::State;
 use crate::tui::theme::Theme;
@@ -14,12 +13,7 @@ pub fn render_list(s: &State, theme: &Theme, buf: &mut Buffer, a: Area) {
         return;
     }
     let title = format!(" Questions ({}) ", s.examples.len());
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.fg("border"))
-        .title(title)
-        .title_style(theme.fg("accent"))
-        .render(rect(a), buf);
+    frame(theme, buf, a, title);
     let inner = a.inner();
     if s.examples.is_empty() {
         put(buf, inner.x, inner.y, "loading…", inner.w, theme.muted());
@@ -67,21 +61,8 @@ pub fn render_prompt(s: &State, theme: &Theme, buf: &mut Buffer, a: Area) {
     let x = put(buf, a.x, a.y, " ask › ", a.w, theme.fg("accent"));
     let w = a.w.saturating_sub(x - a.x);
     if s.prompt_focused {
-        // Show the end of a long question, with a block cursor.
-        let shown: String = {
-            let chars: Vec<char> = s.prompt.chars().collect();
-            let keep = (w as usize).saturating_sub(1);
-            chars[chars.len().saturating_sub(keep)..].iter().collect()
-        };
-        let end = put(buf, x, a.y, &shown, w, theme.fg("text"));
-        put(
-            buf,
-            end,
-            a.y,
-            "▏",
-            w.saturating_sub(end - x),
-            theme.fg("accent"),
-        );
+        // The end of a long question, with a cursor.
+        put_input(buf, x, a.y, &s.prompt, w, theme);
     } else if s.prompt.is_empty() {
         put(
             buf,

@@ -4,22 +4,12 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::style::Style;
-use ratatui::widgets::{Block, Borders, Widget};
 
-use super::app::{put, rect};
+use super::app::{frame, put};
 use crate::tui::layout::{Area, Regions};
 use crate::tui::state::{Analysis, Origin, State};
 use crate::tui::theme::Theme;
 use crate::tui::wrap::{self, Wrapped, NO_TOKEN};
-
-fn frame(theme: &Theme, buf: &mut Buffer, a: Area, title: String) {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.fg("border"))
-        .title(title)
-        .title_style(theme.fg("accent"))
-        .render(rect(a), buf);
-}
 
 pub fn render_panes(s: &State, theme: &Theme, buf: &mut Buffer, r: &Regions) {
     if r.full.w < 3 || r.full.h < 3 {
