@@ -87,6 +87,25 @@ fn start_server(dir: &Path, port: u16, extra: &[&str]) -> Killed {
 }
 
 /// `ssh` with options that keep the user's config, agent and known_hosts out.
+/// A server started with `extra` and one ssh viewer on it, once the viewer's screen shows the
+/// recording's first question ("Zorblax ...").
+fn viewer_of(d: &Path, key: &Path, extra: &[&str]) -> (Killed, Pty, Killed) {
+    let port = free_port();
+    let server = start_server(d, port, extra);
+    let pty = open_pty(120, 40);
+    let viewer = pty.spawn({
+        let mut c = ssh(port, key);
+        c.arg("viewer@127.0.0.1");
+        c
+    });
+    assert!(
+        pty.wait_for("Zorblax", 0, Duration::from_secs(30)),
+        "{extra:?}: the recording never reached the viewer: {:?}",
+        pty.text()
+    );
+    (server, pty, viewer)
+}
+
 fn ssh(port: u16, key: &Path) -> Command {
     let mut c = Command::new("ssh");
     c.args(["-F", "/dev/null", "-p", &port.to_string(), "-i"])
@@ -318,19 +337,7 @@ fn recorded_and_live_sessions_reach_viewers_read_only() {
         ),
     )
     .unwrap();
-    let port = free_port();
-    let server = start_server(d, port, &["--session", rec.to_str().unwrap()]);
-    let pty = open_pty(120, 40);
-    let mut viewer = pty.spawn({
-        let mut c = ssh(port, &key);
-        c.arg("viewer@127.0.0.1");
-        c
-    });
-    assert!(
-        pty.wait_for("Zorblax", 0, Duration::from_secs(30)),
-        "replayed screen: {:?}",
-        pty.text()
-    );
+    let (server, pty, mut viewer) = viewer_of(d, &key, &["--session", rec.to_str().unwrap()]);
     (&pty.master).write_all(b"q").unwrap();
     let status = wait_exit(&mut viewer.0, Duration::from_secs(15)).expect("ssh did not exit");
     assert!(status.success());
@@ -346,19 +353,7 @@ fn recorded_and_live_sessions_reach_viewers_read_only() {
         ),
     )
     .unwrap();
-    let port = free_port();
-    let _server = start_server(d, port, &["--live", live.to_str().unwrap()]);
-    let pty = open_pty(120, 40);
-    let mut viewer = pty.spawn({
-        let mut c = ssh(port, &key);
-        c.arg("viewer@127.0.0.1");
-        c
-    });
-    assert!(
-        pty.wait_for("Zorblax", 0, Duration::from_secs(30)),
-        "{:?}",
-        pty.text()
-    );
+    let (_server, pty, mut viewer) = viewer_of(d, &key, &["--live", live.to_str().unwrap()]);
     let mut f = std::fs::OpenOptions::new()
         .append(true)
         .open(&live)
