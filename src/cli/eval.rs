@@ -20,7 +20,8 @@ use tokenskip_studio::pipeline::train::save::write_atomic;
 pub struct EvalArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// gsm8k:PATH, math:PATH, jsonl:PATH, synthetic[:N] or synthetic-test[:N].
+    /// gsm8k:PATH, math:PATH, jsonl:PATH, synthetic[:N], synthetic-test[:N] (the canonical 500 held-out
+    /// problems) or synthetic-dev[:N] (held-out problems for choices made while training).
     #[arg(long, value_name = "D")]
     pub dataset: String,
     /// Ratios gamma to evaluate (1.0 = the full CoT, no gamma in the prompt).

@@ -31,7 +31,7 @@ impl Kind {
 /// A dataset that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
-    #[error("unknown dataset `{0}`: expected gsm8k:PATH, math:PATH, jsonl:PATH, synthetic[:N] or synthetic-test[:N]")]
+    #[error("unknown dataset `{0}`: expected gsm8k:PATH, math:PATH, jsonl:PATH, synthetic[:N], synthetic-test[:N] or synthetic-dev[:N]")]
     UnknownKind(String),
     #[error("{file}: {message}")]
     File { file: String, message: String },
@@ -69,7 +69,7 @@ impl Default for JsonlFields {
 pub fn load(spec: &str, fields: &JsonlFields) -> Result<(Kind, Vec<Example>), DatasetError> {
     let (kind, rest) = spec.split_once(':').unwrap_or((spec, ""));
     let out = match kind {
-        "synthetic" | "synthetic-train" | "synthetic-test" => {
+        "synthetic" | "synthetic-train" | "synthetic-test" | "synthetic-dev" => {
             let problems = parse_synthetic_spec(spec)?.generate()?;
             (
                 Kind::Synthetic,

@@ -36,7 +36,9 @@ use super::example::Example;
 pub use arith::{split_of_key, Op, Start, Step, MAX_FACTOR, MAX_VALUE, MIN_VALUE};
 pub use cot::{essential_spans, ANSWER_SEPARATOR};
 pub use drill::{drills, parse_drill_spec, Drill, DEFAULT_DRILL_SIZE, DRILL_INSTRUCTION};
-pub use spec::{parse_synthetic_spec, SyntheticSpec, DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE};
+pub use spec::{
+    parse_synthetic_spec, SyntheticSpec, DEFAULT_DEV_SIZE, DEFAULT_TEST_SIZE, DEFAULT_TRAIN_SIZE,
+};
 
 /// The seed of the canonical splits (the default test set is the first 500 test
 /// problems with this seed).
@@ -78,7 +80,7 @@ impl fmt::Display for Split {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SyntheticError {
-    #[error("invalid dataset spec {spec:?}: {reason} (expected synthetic[:N], synthetic-train[:N] or synthetic-test[:N], e.g. synthetic:200)")]
+    #[error("invalid dataset spec {spec:?}: {reason} (expected synthetic[:N], synthetic-train[:N], synthetic-test[:N] or synthetic-dev[:N], e.g. synthetic:200)")]
     InvalidSpec { spec: String, reason: String },
     #[error("invalid synthetic config: {0}")]
     InvalidConfig(String),

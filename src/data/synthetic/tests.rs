@@ -232,6 +232,29 @@ fn spec_parsing() {
 }
 
 #[test]
+fn dev_set_follows_the_canonical_test_set() {
+    let dev = parse_synthetic_spec("synthetic-dev:4").unwrap();
+    assert_eq!(
+        (dev.split, dev.skip, dev.n),
+        (Split::Test, DEFAULT_TEST_SIZE, 4)
+    );
+    let dev = dev.generate().unwrap();
+    let all = generate(Split::Test, DEFAULT_TEST_SIZE + 4, DEFAULT_SEED).unwrap();
+    assert_eq!(dev, all[DEFAULT_TEST_SIZE..]);
+    assert_eq!(dev[0].id, "synthetic-test-00500");
+    // No dev chain is a canonical test chain (nor a train one: the split is by chain).
+    let test: HashSet<String> = all[..DEFAULT_TEST_SIZE]
+        .iter()
+        .map(Problem::canonical_key)
+        .collect();
+    assert!(dev.iter().all(|p| !test.contains(&p.canonical_key())));
+    assert_eq!(
+        parse_synthetic_spec("synthetic-dev").unwrap().n,
+        DEFAULT_DEV_SIZE
+    );
+}
+
+#[test]
 fn bad_configs_are_refused() {
     for (min_steps, max_steps) in [(0, 2), (3, 2), (2, 5)] {
         let config = SyntheticConfig {
