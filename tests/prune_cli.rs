@@ -101,6 +101,12 @@ fn prune_scores_once_and_writes_tokenskip_data() {
     );
     let stats: serde_json::Value = serde_json::from_slice(&read(&out.join("stats.json"))).unwrap();
     assert_eq!(stats["filtered"]["kept"], 12);
+    assert_eq!(stats["force_tokens"], serde_json::json!([]));
+    let forced = prune(&tmp.path().join("forced"), &["--force-tokens", "=, +"]);
+    assert!(forced.status.success());
+    let stats: serde_json::Value =
+        serde_json::from_slice(&read(&tmp.path().join("forced/stats.json"))).unwrap();
+    assert_eq!(stats["force_tokens"], serde_json::json!(["=", "+"]));
     // Emulating the reference (one scorer call per ratio) costs 5 passes per CoT.
     let slow = prune(&tmp.path().join("slow"), &["--rescore-per-ratio"]);
     let s: serde_json::Value =

@@ -131,6 +131,35 @@ fn compress_json() {
 }
 
 #[test]
+fn force_tokens_are_always_kept() {
+    let compress = |extra: &[&str]| {
+        let mut args = vec![
+            "compress",
+            "-s",
+            "surprisal",
+            "-r",
+            "0.2",
+            "-t",
+            COT,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let v: serde_json::Value = serde_json::from_str(ok(&run(&args)).trim()).unwrap();
+        v
+    };
+    let plain = compress(&[]);
+    let forced = compress(&["--force-tokens", "=,*"]);
+    // Two more forced tokens (`*` and `=` of `13 * 2 = 26`) than digits and line breaks.
+    assert_eq!(
+        forced["tokens_forced"].as_u64().unwrap(),
+        plain["tokens_forced"].as_u64().unwrap() + 2,
+        "{plain}\n{forced}"
+    );
+    let text = forced["compressed_cot"].as_str().unwrap();
+    assert!(text.contains('=') && text.contains('*'), "{text}");
+}
+
+#[test]
 fn compress_jsonl_gives_one_line_per_record() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in.jsonl");

@@ -9,7 +9,34 @@ use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::{Map, Value};
 
+use tokenskip_studio::importance::ForcePolicy;
+
 use super::ModelArgs;
+
+/// `--force-tokens`, shared by `score`, `compress` and `prune`.
+#[derive(Debug, Args)]
+pub struct ForceArgs {
+    /// Token texts that are always kept, besides digits and line breaks (LLMLingua-2's
+    /// force_tokens; compared with surrounding spaces trimmed), comma-separated: e.g.
+    /// `--force-tokens '=,+,-,*,/'` keeps every equation whole, `Step,:` is TokenSkip's
+    /// LLaMA setting.
+    #[arg(long, value_delimiter = ',', value_name = "T,T,...")]
+    pub force_tokens: Vec<String>,
+}
+
+impl ForceArgs {
+    pub fn policy(&self) -> ForcePolicy {
+        ForcePolicy {
+            tokens: self
+                .force_tokens
+                .iter()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect(),
+            ..ForcePolicy::default()
+        }
+    }
+}
 
 /// Input and scorer options shared by `score` and `compress`.
 #[derive(Debug, Args)]
@@ -19,6 +46,8 @@ pub struct InputArgs {
     /// and llmlingua2 uses microsoft/llmlingua-2-xlm-roberta-large-meetingbank.
     #[arg(long, short = 's', value_name = "S")]
     pub scorer: String,
+    #[command(flatten)]
+    pub force: ForceArgs,
     /// The text (a chain of thought) to score.
     #[arg(
         long,

@@ -46,6 +46,8 @@ pub struct PruneArgs {
     /// Importance scorer: rules, surprisal[:MODEL], attention[:MODEL], counterfactual[:MODEL], llmlingua2[:MODEL].
     #[arg(long, default_value = "rules")]
     pub scorer: String,
+    #[command(flatten)]
+    pub force: super::input::ForceArgs,
     /// Ratios gamma to compress every CoT to (scored once, thresholded per gamma).
     #[arg(long, value_delimiter = ',', default_value = "0.9,0.8,0.7,0.6,0.5")]
     pub ratios: Vec<f64>,
@@ -208,7 +210,11 @@ pub fn run(a: PruneArgs) -> anyhow::Result<()> {
         a.model.options()?,
     )
     .with_loaded(a.model.model.clone(), m.clone());
-    let scorer = tokenskip_studio::importance::build::build_scorer(&a.scorer, &loader)?;
+    let scorer = tokenskip_studio::importance::build::build_scorer_with_policy(
+        &a.scorer,
+        &loader,
+        a.force.policy(),
+    )?;
     let (kept, filtered) = filter(&m.tokenizer, &sources, a.max_tokens)?;
     let mut rep = Reporter::new(a.progress, "prune");
     rep.log(
@@ -255,6 +261,7 @@ pub fn run(a: PruneArgs) -> anyhow::Result<()> {
         a.seed,
         &filtered,
         &scorer.name(),
+        &a.force.policy().tokens,
         per_cot,
     )?;
     rep.log(

@@ -7,7 +7,8 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use tokenskip_studio::importance::{
-    build_scorer, target_tokens, CachedLoader, Importance, ModelLoader, Scorer, TokenSpan,
+    build_scorer_with_policy, target_tokens, CachedLoader, Importance, ModelLoader, Scorer,
+    TokenSpan,
 };
 use tokenskip_studio::model::LoadedModel;
 
@@ -40,7 +41,7 @@ impl Session {
         let target = loader
             .load_causal(&args.model.model)
             .with_context(|| format!("cannot load the target model {:?}", args.model.model))?;
-        let scorer = build_scorer(&args.scorer, &loader)?;
+        let scorer = build_scorer_with_policy(&args.scorer, &loader, args.force.policy())?;
         Ok(Self { target, scorer })
     }
 

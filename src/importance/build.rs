@@ -13,7 +13,7 @@ use super::attention::AttentionScorer;
 use super::counterfactual::CounterfactualScorer;
 use super::llmlingua2::{self, Llmlingua2Scorer};
 use super::rules::RulesScorer;
-use super::scorer::{parse_scorer_spec, ScoreError, Scorer};
+use super::scorer::{parse_scorer_spec, ForcePolicy, ScoreError, Scorer};
 use super::surprisal::SurprisalScorer;
 use crate::model::{self, LoadOptions, LoadedModel, ModelError, ModelSpec};
 
@@ -82,24 +82,36 @@ impl ModelLoader for CachedLoader {
     }
 }
 
-/// Builds the scorer `spec` names (see the module doc), loading its model.
+/// Builds the scorer `spec` names (see the module doc), loading its model, with the
+/// default force policy (digits and line breaks).
 pub fn build_scorer(spec: &str, loader: &dyn ModelLoader) -> Result<Box<dyn Scorer>, ScoreError> {
+    build_scorer_with_policy(spec, loader, ForcePolicy::default())
+}
+
+/// `build_scorer` with the tokens the scorer always keeps set by `policy` (e.g. `--force-tokens`).
+pub fn build_scorer_with_policy(
+    spec: &str,
+    loader: &dyn ModelLoader,
+    policy: ForcePolicy,
+) -> Result<Box<dyn Scorer>, ScoreError> {
     let (name, model) = parse_scorer_spec(spec)?;
     if name == "rules" {
-        return Ok(Box::new(RulesScorer::new()));
+        return Ok(Box::new(RulesScorer::with_policy(policy)));
     }
     if name == "llmlingua2" {
         let model = model.as_deref().unwrap_or(llmlingua2::DEFAULT_MODEL);
-        return Ok(Box::new(Llmlingua2Scorer::load(model, loader.options())?));
+        return Ok(Box::new(
+            Llmlingua2Scorer::load(model, loader.options())?.with_policy(policy),
+        ));
     }
     let model = model.as_deref().unwrap_or(loader.default_model());
     let m = loader
         .load_causal(model)
         .map_err(|e| model_error(&name, model, e))?;
     Ok(match name.as_str() {
-        "surprisal" => Box::new(SurprisalScorer::new(m)),
-        "attention" => Box::new(AttentionScorer::new(m)),
-        "counterfactual" => Box::new(CounterfactualScorer::new(m)),
+        "surprisal" => Box::new(SurprisalScorer::new(m).with_policy(policy)),
+        "attention" => Box::new(AttentionScorer::new(m).with_policy(policy)),
+        "counterfactual" => Box::new(CounterfactualScorer::new(m).with_policy(policy)),
         _ => return Err(ScoreError::UnknownScorer { name }),
     })
 }

@@ -18,7 +18,7 @@ pub mod words;
 pub mod xlmr;
 
 pub use attention::AttentionScorer;
-pub use build::{build_scorer, CachedLoader, ModelLoader};
+pub use build::{build_scorer, build_scorer_with_policy, CachedLoader, ModelLoader};
 pub use counterfactual::{Ablation, CounterfactualScorer};
 pub use llmlingua2::Llmlingua2Scorer;
 pub use projection::{project_scores, ScoredSpan};

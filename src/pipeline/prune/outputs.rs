@@ -100,6 +100,7 @@ pub fn write_all(
     seed: u64,
     filtered: &Filtered,
     scorer: &str,
+    force_tokens: &[String],
     passes_per_cot: f64,
 ) -> anyhow::Result<Vec<String>> {
     let lf = llamafactory(records, ratios, sep, seed);
@@ -115,7 +116,7 @@ pub fn write_all(
         serde_json::to_string_pretty(&info)?.as_bytes(),
     )?;
     let s = serde_json::json!({
-        "scorer": scorer, "filtered": filtered, "scorer_passes_per_cot": passes_per_cot,
+        "scorer": scorer, "force_tokens": force_tokens, "filtered": filtered, "scorer_passes_per_cot": passes_per_cot,
         "per_gamma": stats(records), "separator": sep, "seed": seed,
     });
     write_atomic(
