@@ -6,7 +6,7 @@
 
 use super::config::ModelConfig;
 use super::linear::Linear;
-use super::ops::Kernels;
+use super::ops::{self, Kernels};
 use super::rope::Rope;
 use super::weights::{LoadError, TensorSource};
 use candle_core::{DType, Device, Result, Tensor, D};
@@ -140,6 +140,16 @@ pub struct ForwardOut {
     pub attention: Vec<Tensor>,
 }
 
+/// The attention mask of one forward pass, as `attend` sees it.
+#[derive(Clone, Copy)]
+struct Mask<'a> {
+    /// Additive f32 mask (see `attention_mask`); `None` when nothing is masked.
+    additive: Option<&'a Tensor>,
+    /// No key padding: the mask is the causal one alone, so the fused CPU path may apply it
+    /// by position (`ops::causal_softmax_cpu`) without reading the tensor.
+    causal_only: bool,
+}
+
 /// A Qwen2 / LLaMA decoder.
 #[derive(Debug, Clone)]
 pub struct Decoder {
@@ -269,7 +279,10 @@ impl Decoder {
                 &h,
                 &cos,
                 &sin,
-                mask.as_ref(),
+                Mask {
+                    additive: mask.as_ref(),
+                    causal_only: args.key_mask.is_none(),
+                },
                 cache.as_deref_mut(),
                 i,
                 args.attention,
@@ -306,7 +319,7 @@ impl Decoder {
         x: &Tensor,
         cos: &Tensor,
         sin: &Tensor,
-        mask: Option<&Tensor>,
+        mask: Mask<'_>,
         cache: Option<&mut KvCache>,
         layer: usize,
         want_probs: bool,
@@ -340,19 +353,24 @@ impl Decoder {
         // Grouped-query attention without copying K/V: fold each group of query heads into
         // the time axis of its shared key/value head.
         let g = c.kv_groups();
-        let q = q.reshape((b, nkv, g * t, hd))?;
-        let scores = (q.matmul(&k.t()?)? * (1.0 / (hd as f64).sqrt()))?;
+        // The 1/sqrt(d) scale goes on q ([.., t, d]) rather than on the scores ([.., t, total]).
+        let q = (q.reshape((b, nkv, g * t, hd))? * (1.0 / (hd as f64).sqrt()))?;
+        let scores = q.matmul(&k.t()?)?;
         // Softmax in f32, as the reference implementations do for half precision; the mask is
         // additive and f32 too, so masked scores stay finite (no NaN on all-padding rows).
         let scores = scores.reshape((b, nh, t, total))?.to_dtype(DType::F32)?;
-        let scores = match mask {
-            Some(m) => scores.broadcast_add(m)?,
-            None => scores,
+        let fast = match mask.additive {
+            Some(_) if mask.causal_only && self.kernels == Kernels::Fused => {
+                ops::causal_softmax_cpu(&scores, total - t)?
+            }
+            _ => None,
         };
-        let probs = self
-            .kernels
-            .softmax_last_dim(&scores)?
-            .to_dtype(self.dtype)?;
+        let probs = match (fast, mask.additive) {
+            (Some(p), _) => p,
+            (None, Some(m)) => self.kernels.softmax_last_dim(&scores.broadcast_add(m)?)?,
+            (None, None) => self.kernels.softmax_last_dim(&scores)?,
+        }
+        .to_dtype(self.dtype)?;
         let out = probs.reshape((b, nkv, g * t, total))?.matmul(&v)?;
         let out = out
             .reshape((b, nh, t, hd))?

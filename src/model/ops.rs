@@ -17,6 +17,49 @@ pub enum Kernels {
     Differentiable,
 }
 
+/// Causal softmax over the last dimension of f32 `scores: [.., t, total]` on the CPU: row `i`
+/// (query position `past + i`) is softmaxed over keys `0..=past + i` and the rest is 0, as
+/// adding the causal mask and softmaxing would give, in one pass per row, without the mask
+/// tensor and without exponentiating the masked half. `None` when the scores are not f32 on
+/// the CPU (the caller then adds the mask and uses `softmax_last_dim`).
+pub fn causal_softmax_cpu(scores: &Tensor, past: usize) -> Result<Option<Tensor>> {
+    use candle_core::{CpuStorage, Storage};
+    use rayon::prelude::*;
+    if !scores.device().is_cpu() || scores.dtype() != DType::F32 {
+        return Ok(None);
+    }
+    let dims = scores.dims().to_vec();
+    let (t, total) = match dims.as_slice() {
+        [.., t, total] if past + t == *total => (*t, *total),
+        _ => candle_core::bail!("causal softmax: scores {dims:?} do not end in [t, {past} + t]"),
+    };
+    let scores = scores.contiguous()?;
+    let (storage, layout) = scores.storage_and_layout();
+    let (Storage::Cpu(CpuStorage::F32(data)), Some((a, b))) =
+        (&*storage, layout.contiguous_offsets())
+    else {
+        return Ok(None);
+    };
+    let mut out = vec![0f32; b - a];
+    out.par_chunks_mut(total)
+        .zip(data[a..b].par_chunks(total))
+        .enumerate()
+        .for_each(|(r, (dst, src))| {
+            let keep = past + r % t + 1;
+            let (dst, src) = (&mut dst[..keep], &src[..keep]);
+            let max = src.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0f32;
+            for (d, &x) in dst.iter_mut().zip(src) {
+                *d = (x - max).exp();
+                sum += *d;
+            }
+            let inv = 1.0 / sum;
+            dst.iter_mut().for_each(|d| *d *= inv);
+        });
+    drop(storage);
+    Tensor::from_vec(out, dims, scores.device()).map(Some)
+}
+
 impl Kernels {
     /// RMSNorm over the last dimension, computed in f32 as the reference does.
     pub fn rms_norm(self, x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
@@ -87,6 +130,28 @@ mod tests {
 
     fn rand(shape: &[usize]) -> Tensor {
         Tensor::randn(0f32, 1.0, shape, &Device::Cpu).unwrap()
+    }
+
+    #[test]
+    fn causal_softmax_matches_mask_then_softmax() {
+        for (t, past) in [(5, 0), (3, 4), (1, 6)] {
+            let total = past + t;
+            let scores = (rand(&[2, 3, t, total]) * 8.0).unwrap();
+            let mask: Vec<f32> = (0..t)
+                .flat_map(|i| (0..total).map(move |j| if j <= past + i { 0.0 } else { -1e30 }))
+                .collect();
+            let mask = Tensor::from_vec(mask, (1, 1, t, total), &Device::Cpu).unwrap();
+            let want =
+                candle_nn::ops::softmax_last_dim(&scores.broadcast_add(&mask).unwrap()).unwrap();
+            let got = causal_softmax_cpu(&scores, past).unwrap().unwrap();
+            assert_eq!(got.dims(), want.dims());
+            let diff = (got - want).unwrap().abs().unwrap().max_all().unwrap();
+            assert!(diff.to_scalar::<f32>().unwrap() < 1e-6, "t {t} past {past}");
+        }
+        // Not f32: the caller's path.
+        let half = rand(&[1, 1, 2, 2]).to_dtype(DType::F16).unwrap();
+        assert!(causal_softmax_cpu(&half, 0).unwrap().is_none());
+        assert!(causal_softmax_cpu(&rand(&[1, 1, 2, 3]), 0).is_err());
     }
 
     fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
