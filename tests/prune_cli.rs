@@ -269,3 +269,58 @@ fn jsonl_datasets_take_field_names() {
         (Some("5"), Some("2 + 3 = 5."))
     );
 }
+
+/// Mean (mask ratio, re-tokenized ratio) per gamma of a demo-model prune of 40 reference CoTs.
+fn demo_ratios(extra: &[&str]) -> Vec<(f64, f64)> {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("p");
+    let mut args = vec![
+        "prune",
+        "--model",
+        "demo",
+        "--dataset",
+        "synthetic:40",
+        "--cot-source",
+        "dataset",
+        "--scorer",
+        "rules",
+        "--force-tokens",
+        "=,+,-,*,/",
+        "--ratios",
+        "0.9,0.7,0.6,0.5",
+        "--progress",
+        "quiet",
+    ];
+    args.extend_from_slice(extra);
+    let o = tss(&args, &out);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stats: serde_json::Value = serde_json::from_slice(&read(&out.join("stats.json"))).unwrap();
+    ["0.90", "0.70", "0.60", "0.50"]
+        .iter()
+        .map(|g| {
+            let s = &stats["per_gamma"][*g];
+            (
+                s["mean_actual"].as_f64().unwrap(),
+                s["mean_actual_retokenized"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The demo tokenizer has `Ġdivide` but not `divide`, and a lone `Ġ` before each digit. The
+/// readable rendering drops the space of a word that starts a line and puts dropped spaces
+/// back at joins, so its text costs more tokens than the mask kept; `--keep-word-spaces`
+/// makes the text cost what the mask says (what a model trained on it will write).
+#[test]
+fn keep_word_spaces_makes_the_text_cost_what_the_mask_kept() {
+    let tidy = demo_ratios(&[]);
+    assert!(tidy[2].1 > tidy[2].0 + 0.1, "tidy text at 0.6: {tidy:?}");
+    for granularity in ["token", "word"] {
+        let faithful = demo_ratios(&["--keep-word-spaces", "--granularity", granularity]);
+        for (mask, retok) in &faithful {
+            assert!(retok <= mask, "{granularity}: {faithful:?}");
+            assert!(mask - retok < 0.06, "{granularity}: {faithful:?}");
+        }
+        assert!(faithful[2].1 < 0.65, "{granularity} at 0.6: {faithful:?}");
+    }
+}

@@ -38,6 +38,12 @@ pub struct CompressArgs {
     /// LLMLingua-2's drop_consecutive: a forced token repeating the one before it is not forced.
     #[arg(long)]
     pub drop_consecutive: bool,
+    /// Keep the space in front of a word left at the start of a line (or of the text): the
+    /// compressed text then re-tokenizes into exactly the kept tokens (BPE vocabularies
+    /// have ` word`, often not `word`), which training data wants; without it the text is
+    /// tidier to read.
+    #[arg(long)]
+    pub keep_word_spaces: bool,
     /// Print one JSON object instead of the text (JSONL input always gives JSONL).
     #[arg(long)]
     pub json: bool,
@@ -66,6 +72,7 @@ pub fn run(a: CompressArgs) -> anyhow::Result<()> {
     };
     let opts = CompressOptions {
         drop_consecutive_forced: a.drop_consecutive,
+        keep_word_spaces: a.keep_word_spaces,
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

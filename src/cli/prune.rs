@@ -64,6 +64,12 @@ pub struct PruneArgs {
     /// Demote a forced token that repeats the one before it (LLMLingua-2's option).
     #[arg(long)]
     pub drop_consecutive_forced: bool,
+    /// Keep the space in front of a word left at the start of a line (or of the text): the
+    /// compressed text then re-tokenizes into exactly the kept tokens (BPE vocabularies
+    /// have ` word`, often not `word`), which training data wants; without it the text is
+    /// tidier to read.
+    #[arg(long)]
+    pub keep_word_spaces: bool,
     /// Seed for the per-question gamma of the training data.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -238,6 +244,7 @@ pub fn run(a: PruneArgs) -> anyhow::Result<()> {
         },
         options: CompressOptions {
             drop_consecutive_forced: a.drop_consecutive_forced,
+            keep_word_spaces: a.keep_word_spaces,
         },
         rescore_per_ratio: a.rescore_per_ratio,
     };

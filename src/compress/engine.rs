@@ -18,6 +18,9 @@
 //! * **Fast.** `at` is O(n) (one pass to build the mask; the prefix length is O(1) for
 //!   tokens and a binary search for words); `at_into` reuses the caller's buffer.
 //!
+//! With `keep_word_spaces` a token of spaces alone is one unit with the token after it, so
+//! token granularity is then "as close as units allow", like words.
+//!
 //! Word granularity keeps whole words (see `importance::words`: equations are one word).
 //! A unit's score is the mean of its tokens' scores. Whitespace-only tokens outside
 //! words, and tokens forced for a line break (`".\n\n"`), are units of their own, so that
@@ -49,6 +52,10 @@ pub struct CompressOptions {
     /// kept token in between", which depends on gamma; adjacency does not, which keeps
     /// masks nested.
     pub drop_consecutive_forced: bool,
+    /// Keep the spaces before a word at the start of the text or of a line, so the text
+    /// re-tokenizes into the kept tokens (`TextLayout::keep_word_spaces`).
+    #[serde(default)]
+    pub keep_word_spaces: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -167,13 +174,35 @@ impl Compressor {
         let mut units: Vec<Unit> = Vec::with_capacity(n);
         let mut token_unit: Vec<u32> = Vec::with_capacity(n);
         let mut open_word: Option<u32> = None;
+        // With `keep_word_spaces`, a token of spaces alone (` ` before a digit in tokenizers
+        // that split digits) goes with the token after it: dropping it alone would save a
+        // token in the count but not in the text, where the join puts the space back. At
+        // word granularity it takes that token's word (inside an equation, the equation's).
+        let blank = |t: usize| {
+            options.keep_word_spaces && importance.forced[t] != Some(ForceReason::Newline) && {
+                let piece = tokens[t].text(text);
+                !piece.is_empty() && piece.bytes().all(|b| b == b' ' || b == b'\t')
+            }
+        };
+        let mut glue = false;
         for t in 0..n {
+            let next_word = || match importance.forced.get(t + 1) {
+                Some(Some(ForceReason::Newline)) | None => None,
+                Some(_) => word_of[t + 1],
+            };
             let own = match granularity {
                 Granularity::Token => None,
                 Granularity::Word if importance.forced[t] == Some(ForceReason::Newline) => None,
+                Granularity::Word if blank(t) => word_of[t].or_else(next_word),
                 Granularity::Word => word_of[t],
             };
-            if own.is_none() || own != open_word {
+            let joins_glue = granularity == Granularity::Token
+                && glue
+                && importance.forced[t] != Some(ForceReason::Newline);
+            glue = blank(t);
+            if joins_glue {
+                // Stay in the space's unit.
+            } else if own.is_none() || own != open_word {
                 units.push(Unit {
                     first: t as u32,
                     count: 0,
@@ -228,7 +257,7 @@ impl Compressor {
             token_rank: token_unit.iter().map(|&u| unit_rank[u as usize]).collect(),
             cum_tokens,
             forced_units,
-            layout: TextLayout::new(text, tokens)?,
+            layout: TextLayout::new(text, tokens)?.keep_word_spaces(options.keep_word_spaces),
         })
     }
 
@@ -270,9 +299,10 @@ impl Compressor {
         }
         let n = self.len();
         let budget = ((gamma * n as f64).round() as usize).min(n);
+        // One token per unit (token granularity without glued spaces): the prefix is the budget.
         let prefix = match self.granularity {
-            Granularity::Token => budget,
-            Granularity::Word => closest_prefix(&self.cum_tokens, budget),
+            Granularity::Token if self.cum_tokens.len() == n + 1 => budget,
+            _ => closest_prefix(&self.cum_tokens, budget),
         }
         .max(self.forced_units);
         let cut = prefix as u32;

@@ -224,6 +224,7 @@ fn drop_consecutive_forced_demotes_repeats_but_never_digits() {
     let build = |drop| {
         let opts = CompressOptions {
             drop_consecutive_forced: drop,
+            ..CompressOptions::default()
         };
         Compressor::new(text, &imp, &tokens, Granularity::Token, opts).expect("compressor")
     };
@@ -322,8 +323,9 @@ proptest! {
         (text, tokens, imp) in scored_cot(),
         mut gammas in prop::collection::vec(0.001f64..=1.0, 1..8),
         drop in any::<bool>(),
+        keep in any::<bool>(),
     ) {
-        let opts = CompressOptions { drop_consecutive_forced: drop };
+        let opts = CompressOptions { drop_consecutive_forced: drop, keep_word_spaces: keep };
         gammas.sort_by(f64::total_cmp);
         for g in [Granularity::Token, Granularity::Word] {
             let c = Compressor::new(&text, &imp, &tokens, g, opts).expect("compressor");
@@ -334,11 +336,22 @@ proptest! {
                 let budget = (gamma * n as f64).round() as usize;
                 prop_assert_eq!(k.budget, budget);
                 prop_assert_eq!(k.mask.iter().filter(|&&m| m).count(), k.kept);
-                if g == Granularity::Token {
+                if g == Granularity::Token && !keep {
                     prop_assert_eq!(k.kept, budget.max(c.forced_tokens()));
                 }
-                if c.forced_tokens() <= budget && g == Granularity::Token {
+                if c.forced_tokens() <= budget && g == Granularity::Token && !keep {
                     prop_assert_eq!(k.kept, budget);
+                }
+                if keep {
+                    // A token of spaces is kept exactly when the token after it is (unless
+                    // that one is a line break).
+                    for t in 0..n.saturating_sub(1) {
+                        let piece = tokens[t].text(&text);
+                        let blank = !piece.is_empty() && piece.bytes().all(|b| b == b' ' || b == b'\t');
+                        if blank && imp.forced[t].is_none() && imp.forced[t + 1] != Some(ForceReason::Newline) {
+                            prop_assert_eq!(k.mask[t], k.mask[t + 1], "space {} not glued", t);
+                        }
+                    }
                 }
                 for (i, f) in imp.forced.iter().enumerate() {
                     // With `drop`, repeated non-digit forced tokens may be demoted.

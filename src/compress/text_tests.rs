@@ -35,6 +35,36 @@ fn everything_kept_is_the_original() {
 }
 
 #[test]
+fn keep_word_spaces_keeps_the_space_of_a_word_that_starts_the_text_or_a_line() {
+    let text = "First, we add 3.\nThen we divide by 2.";
+    let tokens = toy_tokenize(text);
+    let drop = ["First", ","];
+    let mask: Vec<bool> = tokens
+        .iter()
+        .map(|t| !drop.contains(&t.text(text)))
+        .collect();
+    assert_eq!(
+        render(text, &tokens, &mask).text,
+        "we add 3.\nThen we divide by 2."
+    );
+    let layout = TextLayout::new(text, &tokens)
+        .unwrap()
+        .keep_word_spaces(true);
+    let mut out = String::new();
+    layout.render_into(&mask, &mut out);
+    assert_eq!(out, " we add 3.\nThen we divide by 2.");
+    // A line break that is kept: the next line's first kept word keeps its space too.
+    let text = "So we add 3.\nThen we divide.";
+    let tokens = toy_tokenize(text);
+    let mask: Vec<bool> = tokens.iter().map(|t| t.text(text) != "Then").collect();
+    let layout = TextLayout::new(text, &tokens).unwrap();
+    layout.render_into(&mask, &mut out);
+    assert_eq!(out, "So we add 3.\nwe divide.");
+    layout.keep_word_spaces(true).render_into(&mask, &mut out);
+    assert_eq!(out, "So we add 3.\n we divide.");
+}
+
+#[test]
 fn dropping_a_middle_word_leaves_one_space() {
     assert_eq!(
         render_dropping("She has three apples", &[" three"]).text,
