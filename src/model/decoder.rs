@@ -360,9 +360,11 @@ impl Decoder {
         // additive and f32 too, so masked scores stay finite (no NaN on all-padding rows).
         let scores = scores.reshape((b, nh, t, total))?.to_dtype(DType::F32)?;
         let fast = match mask.additive {
-            Some(_) if mask.causal_only && self.kernels == Kernels::Fused => {
-                ops::causal_softmax_cpu(&scores, total - t)?
-            }
+            Some(_) if mask.causal_only => ops::causal_softmax_cpu(
+                &scores,
+                total - t,
+                self.kernels == Kernels::Differentiable,
+            )?,
             _ => None,
         };
         let probs = match (fast, mask.additive) {

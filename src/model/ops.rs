@@ -20,44 +20,74 @@ pub enum Kernels {
 /// Causal softmax over the last dimension of f32 `scores: [.., t, total]` on the CPU: row `i`
 /// (query position `past + i`) is softmaxed over keys `0..=past + i` and the rest is 0, as
 /// adding the causal mask and softmaxing would give, in one pass per row, without the mask
-/// tensor and without exponentiating the masked half. `None` when the scores are not f32 on
-/// the CPU (the caller then adds the mask and uses `softmax_last_dim`).
-pub fn causal_softmax_cpu(scores: &Tensor, past: usize) -> Result<Option<Tensor>> {
-    use candle_core::{CpuStorage, Storage};
-    use rayon::prelude::*;
+/// tensor and without exponentiating the masked half. With `grad` the result records a
+/// backward pass (`y * (g - sum(g * y))`, which is 0 where y is), so training uses it too:
+/// one op instead of a mask add and five softmax ops, each with its own backward.
+/// `None` when the scores are not f32 on the CPU (the caller then adds the mask and uses
+/// `softmax_last_dim`).
+pub fn causal_softmax_cpu(scores: &Tensor, past: usize, grad: bool) -> Result<Option<Tensor>> {
     if !scores.device().is_cpu() || scores.dtype() != DType::F32 {
         return Ok(None);
     }
-    let dims = scores.dims().to_vec();
-    let (t, total) = match dims.as_slice() {
-        [.., t, total] if past + t == *total => (*t, *total),
-        _ => candle_core::bail!("causal softmax: scores {dims:?} do not end in [t, {past} + t]"),
-    };
+    let dims = scores.dims();
+    if !matches!(dims, [.., t, total] if past + t == *total) {
+        candle_core::bail!("causal softmax: scores {dims:?} do not end in [t, {past} + t]");
+    }
     let scores = scores.contiguous()?;
-    let (storage, layout) = scores.storage_and_layout();
-    let (Storage::Cpu(CpuStorage::F32(data)), Some((a, b))) =
-        (&*storage, layout.contiguous_offsets())
-    else {
-        return Ok(None);
-    };
-    let mut out = vec![0f32; b - a];
-    out.par_chunks_mut(total)
-        .zip(data[a..b].par_chunks(total))
-        .enumerate()
-        .for_each(|(r, (dst, src))| {
-            let keep = past + r % t + 1;
-            let (dst, src) = (&mut dst[..keep], &src[..keep]);
-            let max = src.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0f32;
-            for (d, &x) in dst.iter_mut().zip(src) {
-                *d = (x - max).exp();
-                sum += *d;
-            }
-            let inv = 1.0 / sum;
-            dst.iter_mut().for_each(|d| *d *= inv);
-        });
-    drop(storage);
-    Tensor::from_vec(out, dims, scores.device()).map(Some)
+    let op = CausalSoftmax { past };
+    if grad {
+        scores.apply_op1(op).map(Some)
+    } else {
+        scores.apply_op1_no_bwd(&op).map(Some)
+    }
+}
+
+/// See [`causal_softmax_cpu`].
+struct CausalSoftmax {
+    past: usize,
+}
+
+impl candle_core::CustomOp1 for CausalSoftmax {
+    fn name(&self) -> &'static str {
+        "causal-softmax"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &candle_core::CpuStorage,
+        layout: &candle_core::Layout,
+    ) -> Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        use rayon::prelude::*;
+        let (candle_core::CpuStorage::F32(data), Some((a, b))) =
+            (storage, layout.contiguous_offsets())
+        else {
+            candle_core::bail!("causal softmax: contiguous f32 scores only");
+        };
+        let dims = layout.dims();
+        let (t, total) = (dims[dims.len() - 2], dims[dims.len() - 1]);
+        let mut out = vec![0f32; b - a];
+        out.par_chunks_mut(total)
+            .zip(data[a..b].par_chunks(total))
+            .enumerate()
+            .for_each(|(r, (dst, src))| {
+                let keep = self.past + r % t + 1;
+                let (dst, src) = (&mut dst[..keep], &src[..keep]);
+                let max = src.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let mut sum = 0f32;
+                for (d, &x) in dst.iter_mut().zip(src) {
+                    *d = (x - max).exp();
+                    sum += *d;
+                }
+                let inv = 1.0 / sum;
+                dst.iter_mut().for_each(|d| *d *= inv);
+            });
+        Ok((candle_core::CpuStorage::F32(out), layout.shape().clone()))
+    }
+
+    fn bwd(&self, _arg: &Tensor, res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        let dot = (grad * res)?.sum_keepdim(D::Minus1)?;
+        Ok(Some((res * grad.broadcast_sub(&dot)?)?))
+    }
 }
 
 impl Kernels {
@@ -113,13 +143,11 @@ impl Kernels {
         }
     }
 
-    /// SiLU. The fused unary op is differentiable in candle, but the explicit form keeps
-    /// the training path independent of that detail.
+    /// SiLU. candle's unary `silu` has a backward pass, so both kernels use it (the explicit
+    /// `x / (1 + e^-x)` cost four ops and their backward passes per MLP); the gradient test
+    /// below checks that it keeps passing gradients.
     pub fn silu(self, x: &Tensor) -> Result<Tensor> {
-        match self {
-            Kernels::Fused => x.silu(),
-            Kernels::Differentiable => x.broadcast_div(&(x.neg()?.exp()? + 1.0)?),
-        }
+        x.silu()
     }
 }
 
@@ -132,26 +160,57 @@ mod tests {
         Tensor::randn(0f32, 1.0, shape, &Device::Cpu).unwrap()
     }
 
+    /// The causal mask as the decoder adds it.
+    fn causal_mask(t: usize, past: usize) -> Tensor {
+        let total = past + t;
+        let mask: Vec<f32> = (0..t)
+            .flat_map(|i| (0..total).map(move |j| if j <= past + i { 0.0 } else { -1e30 }))
+            .collect();
+        Tensor::from_vec(mask, (1, 1, t, total), &Device::Cpu).unwrap()
+    }
+
+    #[test]
+    fn causal_softmax_gradient_matches_the_composition() {
+        let (t, past) = (4, 2);
+        let x = Var::from_tensor(&(rand(&[2, 3, t, past + t]) * 4.0).unwrap()).unwrap();
+        let w = rand(&[2, 3, t, past + t]);
+        let grad_of = |y: Tensor| {
+            let g = (y * &w).unwrap().sum_all().unwrap().backward().unwrap();
+            g.get(&x).expect("a gradient").clone()
+        };
+        let fused = grad_of(causal_softmax_cpu(&x, past, true).unwrap().unwrap());
+        let masked = x.broadcast_add(&causal_mask(t, past)).unwrap();
+        let composed = grad_of(Kernels::Differentiable.softmax_last_dim(&masked).unwrap());
+        let diff = (fused - composed)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap();
+        assert!(diff.to_scalar::<f32>().unwrap() < 1e-6);
+        // Without `grad` the op records nothing.
+        let y = causal_softmax_cpu(&x, past, false).unwrap().unwrap();
+        let g = (y * &w).unwrap().sum_all().unwrap().backward().unwrap();
+        assert!(g.get(&x).is_none());
+    }
+
     #[test]
     fn causal_softmax_matches_mask_then_softmax() {
         for (t, past) in [(5, 0), (3, 4), (1, 6)] {
             let total = past + t;
             let scores = (rand(&[2, 3, t, total]) * 8.0).unwrap();
-            let mask: Vec<f32> = (0..t)
-                .flat_map(|i| (0..total).map(move |j| if j <= past + i { 0.0 } else { -1e30 }))
-                .collect();
-            let mask = Tensor::from_vec(mask, (1, 1, t, total), &Device::Cpu).unwrap();
+            let mask = causal_mask(t, past);
             let want =
                 candle_nn::ops::softmax_last_dim(&scores.broadcast_add(&mask).unwrap()).unwrap();
-            let got = causal_softmax_cpu(&scores, past).unwrap().unwrap();
+            let got = causal_softmax_cpu(&scores, past, false).unwrap().unwrap();
             assert_eq!(got.dims(), want.dims());
             let diff = (got - want).unwrap().abs().unwrap().max_all().unwrap();
             assert!(diff.to_scalar::<f32>().unwrap() < 1e-6, "t {t} past {past}");
         }
         // Not f32: the caller's path.
         let half = rand(&[1, 1, 2, 2]).to_dtype(DType::F16).unwrap();
-        assert!(causal_softmax_cpu(&half, 0).unwrap().is_none());
-        assert!(causal_softmax_cpu(&rand(&[1, 1, 2, 3]), 0).is_err());
+        assert!(causal_softmax_cpu(&half, 0, false).unwrap().is_none());
+        assert!(causal_softmax_cpu(&rand(&[1, 1, 2, 3]), 0, false).is_err());
     }
 
     fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
@@ -215,6 +274,9 @@ mod tests {
             loss.backward().unwrap().get(x.as_tensor()).is_some()
         };
         assert!(run(Kernels::Differentiable));
+        let silu = Kernels::Differentiable.silu(x.as_tensor()).unwrap();
+        let g = silu.sum_all().unwrap().backward().unwrap();
+        assert!(g.get(x.as_tensor()).is_some(), "silu passes gradients");
         // This is the trap the switch exists for: fused ops stop gradients silently.
         assert!(!run(Kernels::Fused));
     }

@@ -84,17 +84,12 @@ pub fn micro_batch_loss(
 ) -> candle_core::Result<(Tensor, usize)> {
     let dev = model.device();
     let width = batch.iter().map(|t| t.ids.len()).max().unwrap_or(0);
-    let (mut ids, mut mask, mut rows, mut targets) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut ids, mut rows, mut targets) = (Vec::new(), Vec::new(), Vec::new());
     for (r, t) in batch.iter().enumerate() {
         ids.extend(
             t.ids
                 .iter()
                 .copied()
-                .chain(std::iter::repeat_n(0, width - t.ids.len())),
-        );
-        mask.extend(
-            std::iter::repeat_n(1u8, t.ids.len())
                 .chain(std::iter::repeat_n(0, width - t.ids.len())),
         );
         // The logits at position p predict token p + 1: response tokens from prompt_len on.
@@ -105,9 +100,11 @@ pub fn micro_batch_loss(
     }
     let b = batch.len();
     let input = Tensor::from_vec(ids, (b, width), dev)?;
-    let key_mask = Tensor::from_vec(mask, (b, width), dev)?;
+    // Right padding: a real position only attends to earlier positions, all real, so the
+    // causal mask alone gives the same values there as causal + key padding (the padded
+    // positions differ, but no loss is taken at them). Without a key mask the attention
+    // takes the one-op causal softmax (`ops::causal_softmax_cpu`).
     let args = ForwardArgs {
-        key_mask: Some(&key_mask),
         logits: Logits::All,
         ..Default::default()
     };
