@@ -43,7 +43,7 @@ impl Linear {
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = matmul_t(x, &self.weight)?;
+        let y = frozen_matmul_t(x, &self.weight)?;
         let y = match &self.bias {
             Some(b) => y.broadcast_add(b)?,
             None => y,
@@ -64,6 +64,70 @@ impl Linear {
     }
 }
 
+/// `x @ w^T`, where a frozen `w` (not a variable: LoRA training) costs no gradient.
+///
+/// candle's matmul backward computes the gradient of both operands, so when `x` carries
+/// gradients a frozen weight would cost one more matmul per linear per step (the size of
+/// the forward one) and a weight-sized buffer, only to be thrown away; PyTorch skips it.
+/// Here the product is computed off the graph and one node carries it, whose backward is
+/// `grad @ w` for `x` alone. Everywhere else (inference, trainable weights, other
+/// devices) it is the plain product.
+fn frozen_matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
+    if !x.track_op() || w.is_variable() || !x.device().is_cpu() {
+        return matmul_t(x, w);
+    }
+    let y = matmul_t(&x.detach(), w)?;
+    x.apply_op1(FrozenLinear { y, w: w.clone() })
+}
+
+/// The graph node of [`frozen_matmul_t`]: its forward returns the product computed
+/// beforehand, its backward passes `grad @ w` to the input.
+struct FrozenLinear {
+    y: Tensor,
+    w: Tensor,
+}
+
+impl candle_core::CustomOp1 for FrozenLinear {
+    fn name(&self) -> &'static str {
+        "frozen-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        _x: &candle_core::CpuStorage,
+        _layout: &candle_core::Layout,
+    ) -> Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        use candle_core::CpuStorage as C;
+        let y = self.y.contiguous()?;
+        let (storage, layout) = y.storage_and_layout();
+        let (candle_core::Storage::Cpu(cpu), Some((a, b))) =
+            (&*storage, layout.contiguous_offsets())
+        else {
+            candle_core::bail!("frozen linear: the product is not on the CPU");
+        };
+        let out = match cpu {
+            C::F32(v) => C::F32(v[a..b].to_vec()),
+            C::F16(v) => C::F16(v[a..b].to_vec()),
+            C::BF16(v) => C::BF16(v[a..b].to_vec()),
+            C::F64(v) => C::F64(v[a..b].to_vec()),
+            _ => candle_core::bail!("frozen linear: unsupported dtype {:?}", y.dtype()),
+        };
+        Ok((out, y.shape().clone()))
+    }
+
+    fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        // grad [.., out] @ w [out, in] -> [.., in]
+        let g = match grad.dims() {
+            [b, t, o] => grad
+                .reshape((b * t, *o))?
+                .matmul(&self.w)?
+                .reshape(x.shape())?,
+            _ => grad.broadcast_matmul(&self.w)?,
+        };
+        Ok(Some(g.to_dtype(x.dtype())?))
+    }
+}
+
 /// `x [.., in] @ w[out, in]^T` without materialising the transpose for 2-D inputs.
 fn matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
     match x.dims() {
@@ -79,6 +143,35 @@ fn matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
 mod tests {
     use super::*;
     use candle_core::Device;
+
+    #[test]
+    fn a_frozen_weight_passes_the_input_gradient() {
+        use candle_core::Var;
+        let dev = Device::Cpu;
+        let x = Var::randn(0f32, 1.0, (2, 3, 5), &dev).unwrap();
+        let w = Tensor::randn(0f32, 1.0, (4, 5), &dev).unwrap();
+        let up = Tensor::randn(0f32, 1.0, (2, 3, 4), &dev).unwrap();
+        let loss = |y: Tensor| (y * &up).unwrap().sum_all().unwrap();
+        let ours = frozen_matmul_t(&x, &w).unwrap();
+        let plain = matmul_t(&x, &w).unwrap();
+        let diff = (&ours - &plain).unwrap().abs().unwrap().max_all().unwrap();
+        assert!(diff.to_scalar::<f32>().unwrap() < 1e-6);
+        let g_ours = loss(ours).backward().unwrap();
+        let g_plain = loss(plain).backward().unwrap();
+        let gx = (g_ours.get(&x).unwrap() - g_plain.get(&x).unwrap()).unwrap();
+        let gx = gx
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(gx < 1e-5, "input gradient differs by {gx}");
+        assert!(g_ours.get(&w).is_none());
+        // Inference (nothing tracked) is the plain product, with no graph node.
+        let y = frozen_matmul_t(x.as_tensor().detach().as_ref(), &w).unwrap();
+        assert!(!y.track_op());
+    }
 
     #[test]
     fn merged_equals_unmerged() {
