@@ -44,14 +44,18 @@ fi
 T="${TSS_BIN:-target/release/tokenskip-studio} --threads $THREADS"
 mkdir -p "$W"
 TIMES="$W/times.md"
-: > "$TIMES"
+touch "$TIMES"
 stage() { # stage NAME COMMAND...: runs it and records its wall time
     local name=$1 t0
     shift
     t0=$(date +%s)
     echo "== $name" >&2
     "$@"
-    echo "| $name | $(( $(date +%s) - t0 )) |" >> "$TIMES"
+    # A rerun resumes finished stages in no time: keep the time of the run that did the work.
+    # (A stage interrupted midway records only its resumed part.)
+    if ! grep -qF "| $name |" "$TIMES"; then
+        echo "| $name | $(( $(date +%s) - t0 )) |" >> "$TIMES"
+    fi
 }
 label() { echo "${1%%:*}"; } # surprisal:MODEL -> surprisal
 
@@ -60,7 +64,8 @@ stage "generate CoTs (synthetic:$N_TRAIN)" \
 for s in $SCORERS; do
     l=$(label "$s")
     stage "prune ($l)" $T prune --cots "$W/cots/cots.jsonl" --scorer "$s" --ratios 0.9,0.8,0.7,0.6,0.5 \
-        --force-tokens "$FORCE_TOKENS" --granularity "$GRANULARITY" --keep-word-spaces --out "$W/prune-$l" --resume --progress json > "$W/prune-$l.log"
+        --force-tokens "$FORCE_TOKENS" --granularity "$GRANULARITY" --keep-word-spaces \
+        --out "$W/prune-$l" --resume --progress json > "$W/prune-$l.log"
 done
 for s in $SCORERS; do
     l=$(label "$s")
