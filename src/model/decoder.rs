@@ -145,8 +145,9 @@ pub struct ForwardOut {
 struct Mask<'a> {
     /// Additive f32 mask (see `attention_mask`); `None` when nothing is masked.
     additive: Option<&'a Tensor>,
-    /// No key padding: the mask is the causal one alone, so the fused CPU path may apply it
-    /// by position (`ops::causal_softmax_cpu`) without reading the tensor.
+    /// No key padding: the mask is the causal one alone, so on the CPU the softmax applies
+    /// it by position (`ops::causal_softmax_cpu`, with a backward pass when training)
+    /// without reading the tensor.
     causal_only: bool,
 }
 

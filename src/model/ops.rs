@@ -3,7 +3,9 @@
 //! candle's fused `rms_norm`, `softmax_last_dim` and `rope` are fast but record no gradient:
 //! a trainer built on them silently stops learning at the first norm. Every call site in the
 //! decoder goes through [`Kernels`], so inference uses the fused ops and training switches the
-//! whole model to differentiable compositions of basic ops with one field.
+//! whole model to differentiable compositions of basic ops with one field. The causal
+//! softmax of the attention is the exception: one CPU op with its own backward pass serves
+//! both ([`causal_softmax_cpu`]).
 
 use candle_core::{DType, Result, Tensor, D};
 
