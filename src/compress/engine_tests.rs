@@ -345,8 +345,8 @@ proptest! {
                 if keep {
                     // A token of spaces is kept exactly when the token after it is (unless
                     // that one is a line break).
-                    for t in 0..n.saturating_sub(1) {
-                        let piece = tokens[t].text(&text);
+                    for (t, token) in tokens.iter().enumerate().take(n.saturating_sub(1)) {
+                        let piece = token.text(&text);
                         let blank = !piece.is_empty() && piece.bytes().all(|b| b == b' ' || b == b'\t');
                         if blank && imp.forced[t].is_none() && imp.forced[t + 1] != Some(ForceReason::Newline) {
                             prop_assert_eq!(k.mask[t], k.mask[t + 1], "space {} not glued", t);
