@@ -11,7 +11,7 @@ use tokenskip_studio::jobs::progress::{ProgressMode, Reporter};
 use tokenskip_studio::model::PromptFormat;
 use tokenskip_studio::pipeline::answer::GraderStrategy;
 use tokenskip_studio::pipeline::collect::{collect, read_cots};
-use tokenskip_studio::pipeline::prune::outputs::write_all;
+use tokenskip_studio::pipeline::prune::outputs::{write_all, ScoringFacts};
 use tokenskip_studio::pipeline::prune::run::{filter, run as run_prune, PruneConfig, Source};
 
 /// Where the CoTs to prune come from.
@@ -267,9 +267,11 @@ pub fn run(a: PruneArgs) -> anyhow::Result<()> {
         &sep,
         a.seed,
         &filtered,
-        &scorer.name(),
-        &a.force.policy().tokens,
-        per_cot,
+        &ScoringFacts {
+            scorer: &scorer.name(),
+            force_tokens: &a.force.policy().tokens,
+            passes_per_cot: per_cot,
+        },
     )?;
     rep.log(
         "info",

@@ -91,6 +91,16 @@ pub fn stats(records: &[PrunedRecord]) -> BTreeMap<String, GammaStats> {
         .collect()
 }
 
+/// How the CoTs were scored, for stats.json.
+pub struct ScoringFacts<'a> {
+    /// The scorer's name (`surprisal:demo`).
+    pub scorer: &'a str,
+    /// `--force-tokens`, kept besides digits and line breaks.
+    pub force_tokens: &'a [String],
+    /// Scorer calls per CoT (1 unless `--rescore-per-ratio`).
+    pub passes_per_cot: f64,
+}
+
 /// Writes train_llamafactory.json, dataset_info.json and stats.json atomically.
 pub fn write_all(
     out: &Path,
@@ -99,9 +109,7 @@ pub fn write_all(
     sep: &str,
     seed: u64,
     filtered: &Filtered,
-    scorer: &str,
-    force_tokens: &[String],
-    passes_per_cot: f64,
+    scoring: &ScoringFacts<'_>,
 ) -> anyhow::Result<Vec<String>> {
     let lf = llamafactory(records, ratios, sep, seed);
     write_atomic(
@@ -116,7 +124,8 @@ pub fn write_all(
         serde_json::to_string_pretty(&info)?.as_bytes(),
     )?;
     let s = serde_json::json!({
-        "scorer": scorer, "force_tokens": force_tokens, "filtered": filtered, "scorer_passes_per_cot": passes_per_cot,
+        "scorer": scoring.scorer, "force_tokens": scoring.force_tokens, "filtered": filtered,
+        "scorer_passes_per_cot": scoring.passes_per_cot,
         "per_gamma": stats(records), "separator": sep, "seed": seed,
     });
     write_atomic(
