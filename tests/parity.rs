@@ -38,9 +38,14 @@ fn ids(v: &Value) -> Vec<u32> {
         .collect()
 }
 
+/// The model spec of fixture directory `name`.
+fn fixture_spec(name: &str) -> ModelSpec {
+    fixtures().join(name).to_str().unwrap().parse().unwrap()
+}
+
 fn load(case: &Value, merge: bool) -> LoadedModel {
     let m = case["model"].as_str().unwrap();
-    let spec: ModelSpec = fixtures().join(m).to_str().unwrap().parse().unwrap();
+    let spec = fixture_spec(m);
     let opts = LoadOptions {
         adapter: case["adapter"]
             .as_str()
@@ -222,12 +227,7 @@ fn differentiable_kernels_give_the_same_logits() {
 fn half_precision_stays_close() {
     let exp = expected();
     let case = &exp.json["cases"]["qwen2/base"];
-    let spec: ModelSpec = fixtures()
-        .join("tiny-qwen2")
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let spec = fixture_spec("tiny-qwen2");
     let want = &exp.tensors["qwen2/base.logits"];
     let scale: f32 = want
         .abs()
@@ -262,12 +262,7 @@ fn half_precision_stays_close() {
 fn adapter_from_bytes_matches_adapter_from_dir() {
     use tokenskip_studio::model::lora::Adapter;
     let dir = fixtures().join("tiny-qwen2-lora");
-    let spec: ModelSpec = fixtures()
-        .join("tiny-qwen2")
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let spec = fixture_spec("tiny-qwen2");
     let mut from_dir = model::load(&spec, &LoadOptions::default()).unwrap();
     let mut from_bytes = model::load(&spec, &LoadOptions::default()).unwrap();
     let n_dir = Adapter::open(&dir)

@@ -179,18 +179,28 @@ fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitSta
     None
 }
 
-#[test]
-fn viewers_get_the_tui_and_everything_else_is_refused() {
+/// A temp dir holding a key pair per name, or `None` (the test is skipped, and says so)
+/// without the OpenSSH client tools.
+fn dir_with_keys(names: &[&str]) -> Option<tempfile::TempDir> {
     if !have("ssh", "-V") || !have("ssh-keygen", "-?") {
         eprintln!(
             "skipped: `ssh` / `ssh-keygen` not found (Debian: apt-get install openssh-client)"
         );
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().unwrap();
+    for name in names {
+        keygen(&dir.path().join(name));
+    }
+    Some(dir)
+}
+
+#[test]
+fn viewers_get_the_tui_and_everything_else_is_refused() {
+    let Some(dir) = dir_with_keys(&["viewer", "stranger"]) else {
+        return;
+    };
     let d = dir.path();
-    keygen(&d.join("viewer"));
-    keygen(&d.join("stranger"));
     let port = free_port();
     let _server = start_server(d, port, &["--max-viewers", "1", "--idle-timeout", "60"]);
     let key: PathBuf = d.join("viewer");
@@ -315,15 +325,10 @@ const HEADER: &str = r#"{"format":"tokenskip-session","version":1,"created":"202
 
 #[test]
 fn recorded_and_live_sessions_reach_viewers_read_only() {
-    if !have("ssh", "-V") || !have("ssh-keygen", "-?") {
-        eprintln!(
-            "skipped: `ssh` / `ssh-keygen` not found (Debian: apt-get install openssh-client)"
-        );
+    let Some(dir) = dir_with_keys(&["viewer"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    };
     let d = dir.path();
-    keygen(&d.join("viewer"));
     let key = d.join("viewer");
 
     // --session: the recording is replayed to the viewer.
