@@ -4,6 +4,7 @@
 //! scoring (all-position logits, optional attention weights) and training (differentiable
 //! kernels, every linear able to carry LoRA). Weights come from any [`TensorSource`].
 
+use super::attention;
 use super::config::ModelConfig;
 use super::linear::Linear;
 use super::ops::{self, Kernels};
@@ -62,7 +63,7 @@ pub enum Positions {
 
 /// Which logits a forward pass returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Logits {
+pub enum Logits<'a> {
     /// Only the last position of each row (generation).
     Last,
     /// Every position (scoring, training).
@@ -71,6 +72,10 @@ pub enum Logits {
     /// log-probs of a few tokens at the end of long batched rows (the counterfactual
     /// scorer's answer line) skip the `[b, t, vocab]` logits of everything before.
     Tail(usize),
+    /// These rows of the flattened `[b * t]` positions, as `[rows, vocab]`: the trainer's
+    /// labelled positions, so prompt and padding positions cost no output projection (the
+    /// largest matmul of a small model) in either pass.
+    Rows(&'a [u32]),
 }
 
 /// The key/value cache of a generation, one entry per layer.
@@ -114,7 +119,7 @@ pub struct ForwardArgs<'a> {
     pub positions: Positions,
     /// `[b, past + t]` u8, 1 where a key is a real token, 0 for padding.
     pub key_mask: Option<&'a Tensor>,
-    pub logits: Logits,
+    pub logits: Logits<'a>,
     /// Return each layer's attention probabilities `[b, heads, t, past + t]`.
     pub attention: bool,
 }
@@ -295,16 +300,20 @@ impl Decoder {
             let h = self
                 .kernels
                 .rms_norm(&x, &block.post_norm, self.cfg.rms_norm_eps)?;
-            let gate = self.kernels.silu(&block.gate_proj.forward(&h)?)?;
-            let m = block
-                .down_proj
-                .forward(&(gate * block.up_proj.forward(&h)?)?)?;
+            let gated = self
+                .kernels
+                .silu_mul(&block.gate_proj.forward(&h)?, &block.up_proj.forward(&h)?)?;
+            let m = block.down_proj.forward(&gated)?;
             x = (x + m)?;
         }
         match args.logits {
             Logits::Last => x = x.narrow(1, t - 1, 1)?,
             Logits::Tail(k) if k < t => x = x.narrow(1, t - k, k)?,
             Logits::Tail(_) | Logits::All => {}
+            Logits::Rows(rows) => {
+                let rows = Tensor::new(rows, &self.device)?;
+                x = x.reshape((b * t, ()))?.index_select(&rows, 0)?;
+            }
         }
         let x = self
             .kernels
@@ -351,11 +360,21 @@ impl Decoder {
             None => (k, v),
         };
         let total = k.dim(2)?;
+        let scale = 1.0 / (hd as f64).sqrt();
+        if self.kernels == Kernels::Fused
+            && mask.causal_only
+            && mask.additive.is_some()
+            && !want_probs
+        {
+            if let Some(out) = attention::causal_attention_cpu(&q, &k, &v, scale as f32)? {
+                return Ok((block.o_proj.forward(&out)?, None));
+            }
+        }
         // Grouped-query attention without copying K/V: fold each group of query heads into
         // the time axis of its shared key/value head.
         let g = c.kv_groups();
         // The 1/sqrt(d) scale goes on q ([.., t, d]) rather than on the scores ([.., t, total]).
-        let q = (q.reshape((b, nkv, g * t, hd))? * (1.0 / (hd as f64).sqrt()))?;
+        let q = (q.reshape((b, nkv, g * t, hd))? * scale)?;
         let scores = q.matmul(&k.t()?)?;
         // Softmax in f32, as the reference implementations do for half precision; the mask is
         // additive and f32 too, so masked scores stay finite (no NaN on all-padding rows).

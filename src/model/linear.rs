@@ -3,7 +3,8 @@
 //! candle-transformers' models hold fixed `candle_nn::Linear`s; TokenSkip fine-tunes every
 //! linear of the decoder with LoRA, so ours own their weight and an optional low-rank delta.
 
-use candle_core::{Result, Tensor};
+use super::attach;
+use candle_core::{Result, Tensor, D};
 
 /// `y = x W^T + b (+ scale * x A^T B^T)`.
 #[derive(Debug, Clone)]
@@ -43,7 +44,10 @@ impl Linear {
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = frozen_matmul_t(x, &self.weight)?;
+        if let Some(y) = self.forward_frozen(x)? {
+            return Ok(y);
+        }
+        let y = matmul_t(x, &self.weight)?;
         let y = match &self.bias {
             Some(b) => y.broadcast_add(b)?,
             None => y,
@@ -52,6 +56,61 @@ impl Linear {
             Some(l) => y + (matmul_t(&matmul_t(x, &l.a)?, &l.b)? * l.scale)?,
             None => Ok(y),
         }
+    }
+
+    /// Training with a frozen weight (LoRA) on the CPU: the layer is one graph node
+    /// ([`attach`]) whose backward pass gives exactly the gradients needed.
+    ///
+    /// As ops, candle's matmul backward computes the gradient of both operands, so a frozen
+    /// weight would cost a forward-sized matmul per linear per step and a weight-sized
+    /// buffer, only to be thrown away (PyTorch skips it); and the adapter's five ops each
+    /// keep a node and a gradient buffer. Here, with `g` the output gradient flattened to
+    /// `[n, out]` and `s` the scale: `dx = g W + s (g B) A` (skipped when `x` carries no
+    /// gradient, as for the first layer's input), `dA = s (g B)^T x`, `dB = s g^T (x A^T)`.
+    /// `None` where this does not apply (inference, a trainable weight or bias, other
+    /// devices): the plain ops then.
+    fn forward_frozen(&self, x: &Tensor) -> Result<Option<Tensor>> {
+        let adapter_tracked = self
+            .lora
+            .as_ref()
+            .is_some_and(|l| l.a.track_op() || l.b.track_op());
+        let x_tracked = x.track_op();
+        if !(x_tracked || adapter_tracked)
+            || self.weight.track_op()
+            || self.bias.as_ref().is_some_and(|b| b.track_op())
+            || !x.device().is_cpu()
+        {
+            return Ok(None);
+        }
+        let (xd, w) = (x.detach(), self.weight.clone());
+        let mut y = matmul_t(&xd, &w)?;
+        if let Some(b) = &self.bias {
+            y = y.broadcast_add(b)?;
+        }
+        let Some(l) = &self.lora else {
+            let bwd = move |_: &[&Tensor], g: &Tensor| Ok(vec![Some(input_grad(g, &w)?)]);
+            return attach::attach1(x, y, bwd).map(Some);
+        };
+        let (a, b, s) = (l.a.detach(), l.b.detach(), l.scale);
+        let xa = matmul_t(&xd, &a)?;
+        let y = (y + (matmul_t(&xa, &b)? * s)?)?;
+        let bwd = move |inputs: &[&Tensor], g: &Tensor| {
+            let x = inputs[0];
+            let g2 = g.reshape((g.elem_count() / g.dim(D::Minus1)?, ()))?;
+            let gb = (g2.matmul(&b)? * s)?; // [n, r]
+            let dx = if x_tracked {
+                let dx = (g2.matmul(&w)? + gb.matmul(&a)?)?;
+                Some(dx.reshape(x.shape())?)
+            } else {
+                None
+            };
+            let x2 = x.reshape((x.elem_count() / x.dim(D::Minus1)?, ()))?;
+            let xa2 = xa.reshape((xa.elem_count() / xa.dim(D::Minus1)?, ()))?;
+            let da = gb.t()?.matmul(&x2)?;
+            let db = (g2.t()?.matmul(&xa2)? * s)?;
+            Ok(vec![dx, Some(da), Some(db)])
+        };
+        attach::attach3(x, &l.a, &l.b, y, bwd).map(Some)
     }
 
     /// Folds the adapter into the weight (`W += scale * B A`) and drops it.
@@ -64,67 +123,11 @@ impl Linear {
     }
 }
 
-/// `x @ w^T`, where a frozen `w` (not a variable: LoRA training) costs no gradient.
-///
-/// candle's matmul backward computes the gradient of both operands, so when `x` carries
-/// gradients a frozen weight would cost one more matmul per linear per step (the size of
-/// the forward one) and a weight-sized buffer, only to be thrown away; PyTorch skips it.
-/// Here the product is computed off the graph and one node carries it, whose backward is
-/// `grad @ w` for `x` alone. Everywhere else (inference, trainable weights, other
-/// devices) it is the plain product.
-fn frozen_matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
-    if !x.track_op() || w.is_variable() || !x.device().is_cpu() {
-        return matmul_t(x, w);
-    }
-    let y = matmul_t(&x.detach(), w)?;
-    x.apply_op1(FrozenLinear { y, w: w.clone() })
-}
-
-/// The graph node of [`frozen_matmul_t`]: its forward returns the product computed
-/// beforehand, its backward passes `grad @ w` to the input.
-struct FrozenLinear {
-    y: Tensor,
-    w: Tensor,
-}
-
-impl candle_core::CustomOp1 for FrozenLinear {
-    fn name(&self) -> &'static str {
-        "frozen-linear"
-    }
-
-    fn cpu_fwd(
-        &self,
-        _x: &candle_core::CpuStorage,
-        _layout: &candle_core::Layout,
-    ) -> Result<(candle_core::CpuStorage, candle_core::Shape)> {
-        use candle_core::CpuStorage as C;
-        let y = self.y.contiguous()?;
-        let (storage, layout) = y.storage_and_layout();
-        let (candle_core::Storage::Cpu(cpu), Some((a, b))) =
-            (&*storage, layout.contiguous_offsets())
-        else {
-            candle_core::bail!("frozen linear: the product is not on the CPU");
-        };
-        let out = match cpu {
-            C::F32(v) => C::F32(v[a..b].to_vec()),
-            C::F16(v) => C::F16(v[a..b].to_vec()),
-            C::BF16(v) => C::BF16(v[a..b].to_vec()),
-            C::F64(v) => C::F64(v[a..b].to_vec()),
-            _ => candle_core::bail!("frozen linear: unsupported dtype {:?}", y.dtype()),
-        };
-        Ok((out, y.shape().clone()))
-    }
-
-    fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        // grad [.., out] @ w [out, in] -> [.., in]
-        let g = match grad.dims() {
-            [b, t, o] => grad
-                .reshape((b * t, *o))?
-                .matmul(&self.w)?
-                .reshape(x.shape())?,
-            _ => grad.broadcast_matmul(&self.w)?,
-        };
-        Ok(Some(g.to_dtype(x.dtype())?))
+/// `grad [.., out] @ w [out, in]`: the input gradient of `x w^T`.
+fn input_grad(grad: &Tensor, w: &Tensor) -> Result<Tensor> {
+    match grad.dims() {
+        [b, t, o] => grad.reshape((b * t, *o))?.matmul(w)?.reshape((*b, *t, ())),
+        _ => grad.broadcast_matmul(w),
     }
 }
 
@@ -144,33 +147,64 @@ mod tests {
     use super::*;
     use candle_core::Device;
 
-    #[test]
-    fn a_frozen_weight_passes_the_input_gradient() {
-        use candle_core::Var;
-        let dev = Device::Cpu;
-        let x = Var::randn(0f32, 1.0, (2, 3, 5), &dev).unwrap();
-        let w = Tensor::randn(0f32, 1.0, (4, 5), &dev).unwrap();
-        let up = Tensor::randn(0f32, 1.0, (2, 3, 4), &dev).unwrap();
-        let loss = |y: Tensor| (y * &up).unwrap().sum_all().unwrap();
-        let ours = frozen_matmul_t(&x, &w).unwrap();
-        let plain = matmul_t(&x, &w).unwrap();
-        let diff = (&ours - &plain).unwrap().abs().unwrap().max_all().unwrap();
-        assert!(diff.to_scalar::<f32>().unwrap() < 1e-6);
-        let g_ours = loss(ours).backward().unwrap();
-        let g_plain = loss(plain).backward().unwrap();
-        let gx = (g_ours.get(&x).unwrap() - g_plain.get(&x).unwrap()).unwrap();
-        let gx = gx
+    fn max_abs(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
             .abs()
             .unwrap()
-            .max_all()
+            .flatten_all()
             .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
-        assert!(gx < 1e-5, "input gradient differs by {gx}");
-        assert!(g_ours.get(&w).is_none());
+            .max(0)
+            .unwrap()
+            .to_scalar()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_frozen_layer_is_one_node_with_the_composed_gradients() {
+        use candle_core::Var;
+        let dev = Device::Cpu;
+        let rand = |shape: &[usize]| Tensor::randn(0f32, 1.0, shape, &dev).unwrap();
+        let x = Var::from_tensor(&rand(&[2, 3, 5])).unwrap();
+        let (w, bias) = (rand(&[4, 5]), rand(&[4]));
+        let (a, b) = (
+            Var::from_tensor(&rand(&[2, 5])).unwrap(),
+            Var::from_tensor(&rand(&[4, 2])).unwrap(),
+        );
+        let up = rand(&[2, 3, 4]);
+        let loss = |y: &Tensor| (y * &up).unwrap().sum_all().unwrap();
+        for with_lora in [false, true] {
+            let mut lin = Linear::new(w.clone(), Some(bias.clone()));
+            if with_lora {
+                lin.lora = Some(Lora {
+                    a: a.as_tensor().clone(),
+                    b: b.as_tensor().clone(),
+                    scale: 1.5,
+                });
+            }
+            let ours = lin.forward(&x).unwrap();
+            let mut plain = matmul_t(&x, &w).unwrap().broadcast_add(&bias).unwrap();
+            if with_lora {
+                let delta = matmul_t(&matmul_t(&x, &a).unwrap(), &b).unwrap();
+                plain = (plain + (delta * 1.5).unwrap()).unwrap();
+            }
+            assert!(max_abs(&ours, &plain) < 1e-5);
+            let (g_ours, g_plain) = (
+                loss(&ours).backward().unwrap(),
+                loss(&plain).backward().unwrap(),
+            );
+            let vars: &[&Var] = if with_lora { &[&x, &a, &b] } else { &[&x] };
+            for v in vars {
+                let d = max_abs(g_ours.get(v).unwrap(), g_plain.get(v).unwrap());
+                assert!(d < 1e-5, "lora {with_lora}: gradient differs by {d}");
+            }
+            // No gradient for the frozen weight, and nothing but one node over x (and A, B).
+            assert!(g_ours.get(&w).is_none());
+            assert!(ours.track_op());
+        }
         // Inference (nothing tracked) is the plain product, with no graph node.
-        let y = frozen_matmul_t(x.as_tensor().detach().as_ref(), &w).unwrap();
-        assert!(!y.track_op());
+        let lin = Linear::new(w, None);
+        assert!(!lin.forward(&x.as_tensor().detach()).unwrap().track_op());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The model runtime: config, weights (safetensors, GGUF, hub), a Qwen2/LLaMA decoder whose
 //! linears carry LoRA, tokenizer and chat template, generation and all-position scoring.
 
+pub mod attach;
+pub mod attention;
 pub mod config;
 pub mod decoder;
 pub mod device;
@@ -13,7 +15,9 @@ pub mod rope;
 pub mod score;
 pub mod source;
 pub mod tokenizer;
+pub mod vmath;
 pub mod weights;
+pub mod xent;
 
 pub use config::{Arch, ModelConfig};
 pub use decoder::{Decoder, ForwardArgs, KvCache, Logits, Positions};

@@ -73,15 +73,9 @@ impl candle_core::CustomOp1 for CausalSoftmax {
             .enumerate()
             .for_each(|(r, (dst, src))| {
                 let keep = self.past + r % t + 1;
-                let (dst, src) = (&mut dst[..keep], &src[..keep]);
-                let max = src.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let mut sum = 0f32;
-                for (d, &x) in dst.iter_mut().zip(src) {
-                    *d = (x - max).exp();
-                    sum += *d;
-                }
-                let inv = 1.0 / sum;
-                dst.iter_mut().for_each(|d| *d *= inv);
+                let dst = &mut dst[..keep];
+                dst.copy_from_slice(&src[..keep]);
+                super::vmath::softmax(dst);
             });
         Ok((candle_core::CpuStorage::F32(out), layout.shape().clone()))
     }
@@ -97,13 +91,10 @@ impl Kernels {
     pub fn rms_norm(self, x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
         match self {
             Kernels::Fused => candle_nn::ops::rms_norm(&x.contiguous()?, weight, eps as f32),
-            Kernels::Differentiable => {
-                let dtype = x.dtype();
-                let x = x.to_dtype(DType::F32)?;
-                let mean_sq = x.sqr()?.mean_keepdim(D::Minus1)?;
-                let normed = x.broadcast_div(&(mean_sq + eps)?.sqrt()?)?;
-                normed.to_dtype(dtype)?.broadcast_mul(weight)
+            Kernels::Differentiable if x.device().is_cpu() && !weight.track_op() => {
+                rms_norm_node(x, weight, eps)
             }
+            Kernels::Differentiable => rms_norm_ops(x, weight, eps),
         }
     }
 
@@ -124,32 +115,132 @@ impl Kernels {
     pub fn rope(self, x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
         match self {
             Kernels::Fused => candle_nn::rotary_emb::rope(&x.contiguous()?, cos, sin),
-            Kernels::Differentiable => {
-                let cos = Tensor::cat(&[cos, cos], D::Minus1)?;
-                let sin = Tensor::cat(&[sin, sin], D::Minus1)?;
-                // [t, d] -> [1, 1, t, d]; [b, t, d] -> [b, 1, t, d].
-                let (cos, sin) = if cos.rank() == 2 {
-                    (
-                        cos.unsqueeze(0)?.unsqueeze(0)?,
-                        sin.unsqueeze(0)?.unsqueeze(0)?,
-                    )
-                } else {
-                    (cos.unsqueeze(1)?, sin.unsqueeze(1)?)
-                };
-                let half = x.dim(D::Minus1)? / 2;
-                let x1 = x.narrow(D::Minus1, 0, half)?;
-                let x2 = x.narrow(D::Minus1, half, half)?;
-                let rotated = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
-                x.broadcast_mul(&cos)? + rotated.broadcast_mul(&sin)?
-            }
+            Kernels::Differentiable if x.device().is_cpu() => rope_node(x, cos, sin),
+            Kernels::Differentiable => rope_ops(x, cos, sin),
         }
     }
 
-    /// SiLU. candle's unary `silu` has a backward pass, so both kernels use it (the explicit
-    /// `x / (1 + e^-x)` cost four ops and their backward passes per MLP); the gradient test
-    /// below checks that it keeps passing gradients.
-    pub fn silu(self, x: &Tensor) -> Result<Tensor> {
-        x.silu()
+    /// `silu(gate) * up`, the gated product of the SwiGLU MLP. On the CPU in f32 it is one
+    /// vectorised pass ([`super::vmath::silu_mul`]) with its own backward pass, instead of
+    /// a SiLU and a product (two buffers, two backward nodes); elsewhere candle's `silu`,
+    /// which backpropagates, times `up`. Both kernels take it: the gradient test below
+    /// checks it against the composition.
+    pub fn silu_mul(self, gate: &Tensor, up: &Tensor) -> Result<Tensor> {
+        let fused = gate.device().is_cpu()
+            && gate.dtype() == DType::F32
+            && up.dtype() == DType::F32
+            && gate.dims() == up.dims();
+        if !fused {
+            return gate.silu()? * up;
+        }
+        let (gate, up) = (gate.contiguous()?, up.contiguous()?);
+        match self {
+            Kernels::Fused => gate.apply_op2_no_bwd(&up, &SiluMul),
+            Kernels::Differentiable => gate.apply_op2(&up, SiluMul),
+        }
+    }
+}
+
+/// RMSNorm with a frozen weight as one graph node ([`super::attach`]): the fused forward
+/// pass, and with `r = 1/rms(x)` per row, `dx = r (g w) - x r^3 mean(g w x)`.
+fn rms_norm_node(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
+    let y = candle_nn::ops::rms_norm(&x.detach().contiguous()?, weight, eps as f32)?;
+    let w = weight.to_dtype(DType::F32)?;
+    let bwd = move |inputs: &[&Tensor], g: &Tensor| {
+        let x = inputs[0].to_dtype(DType::F32)?;
+        let r = (x.sqr()?.mean_keepdim(D::Minus1)? + eps)?.sqrt()?.recip()?;
+        let gw = g.to_dtype(DType::F32)?.broadcast_mul(&w)?;
+        let dot = (&gw * &x)?.mean_keepdim(D::Minus1)?;
+        let dx = (gw.broadcast_mul(&r)? - x.broadcast_mul(&(dot * r.powf(3.0)?)?)?)?;
+        Ok(vec![Some(dx)])
+    };
+    super::attach::attach1(x, y, bwd)
+}
+
+/// RMSNorm as basic ops, each recording its backward pass (a trainable weight, other devices).
+fn rms_norm_ops(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
+    let dtype = x.dtype();
+    let x = x.to_dtype(DType::F32)?;
+    let mean_sq = x.sqr()?.mean_keepdim(D::Minus1)?;
+    let normed = x.broadcast_div(&(mean_sq + eps)?.sqrt()?)?;
+    normed.to_dtype(dtype)?.broadcast_mul(weight)
+}
+
+/// RoPE as one graph node: the fused forward pass; the backward pass is the rotation's
+/// transpose, the rotation by the negated angle.
+fn rope_node(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    let y = candle_nn::rotary_emb::rope(&x.detach().contiguous()?, cos, sin)?;
+    let (cos, neg_sin) = (cos.clone(), sin.neg()?);
+    let bwd = move |_: &[&Tensor], g: &Tensor| {
+        let dx = candle_nn::rotary_emb::rope(&g.contiguous()?, &cos, &neg_sin)?;
+        Ok(vec![Some(dx)])
+    };
+    super::attach::attach1(x, y, bwd)
+}
+
+/// RoPE as basic ops, each recording its backward pass (other devices).
+fn rope_ops(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    let cos = Tensor::cat(&[cos, cos], D::Minus1)?;
+    let sin = Tensor::cat(&[sin, sin], D::Minus1)?;
+    // [t, d] -> [1, 1, t, d]; [b, t, d] -> [b, 1, t, d].
+    let (cos, sin) = if cos.rank() == 2 {
+        (
+            cos.unsqueeze(0)?.unsqueeze(0)?,
+            sin.unsqueeze(0)?.unsqueeze(0)?,
+        )
+    } else {
+        (cos.unsqueeze(1)?, sin.unsqueeze(1)?)
+    };
+    let half = x.dim(D::Minus1)? / 2;
+    let x1 = x.narrow(D::Minus1, 0, half)?;
+    let x2 = x.narrow(D::Minus1, half, half)?;
+    let rotated = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
+    x.broadcast_mul(&cos)? + rotated.broadcast_mul(&sin)?
+}
+
+/// See [`Kernels::silu_mul`].
+struct SiluMul;
+
+impl candle_core::CustomOp2 for SiluMul {
+    fn name(&self) -> &'static str {
+        "silu-mul"
+    }
+
+    fn cpu_fwd(
+        &self,
+        gs: &candle_core::CpuStorage,
+        gl: &candle_core::Layout,
+        us: &candle_core::CpuStorage,
+        ul: &candle_core::Layout,
+    ) -> Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        use candle_core::CpuStorage::F32;
+        use rayon::prelude::*;
+        let (F32(g), F32(u), Some((ga, gb)), Some((ua, ub))) =
+            (gs, us, gl.contiguous_offsets(), ul.contiguous_offsets())
+        else {
+            candle_core::bail!("silu-mul: contiguous f32 inputs only");
+        };
+        let (g, u) = (&g[ga..gb], &u[ua..ub]);
+        let mut out = vec![0f32; g.len()];
+        const CHUNK: usize = 1 << 14;
+        out.par_chunks_mut(CHUNK)
+            .zip(g.par_chunks(CHUNK).zip(u.par_chunks(CHUNK)))
+            .for_each(|(d, (g, u))| super::vmath::silu_mul(g, u, d));
+        Ok((F32(out), gl.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        gate: &Tensor,
+        up: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        // d/dgate = up * sig * (1 + gate * (1 - sig)), d/dup = gate * sig.
+        let sig = candle_nn::ops::sigmoid(&gate.detach())?;
+        let silu = (gate * &sig)?;
+        let dsilu = (&sig * ((gate * (1.0 - &sig)?)? + 1.0)?)?;
+        Ok((Some((grad * up)?.mul(&dsilu)?), Some((grad * silu)?)))
     }
 }
 
@@ -252,7 +343,6 @@ mod tests {
                 &d.rope(&x, &cos, &sin).unwrap()
             ) < 1e-5
         );
-        assert!(max_diff(&f.silu(&x).unwrap(), &d.silu(&x).unwrap()) < 1e-6);
         // Per-row positions: cos/sin with a batch dimension.
         let (cos3, sin3) = (rand(&[2, 5, 4]), rand(&[2, 5, 4]));
         assert!(
@@ -261,6 +351,61 @@ mod tests {
                 &d.rope(&x, &cos3, &sin3).unwrap()
             ) < 1e-5
         );
+    }
+
+    #[test]
+    fn silu_mul_matches_the_composition_with_gradients() {
+        let g = Var::from_tensor(&(rand(&[3, 5, 40]) * 4.0).unwrap()).unwrap();
+        let u = Var::from_tensor(&rand(&[3, 5, 40])).unwrap();
+        let w = rand(&[3, 5, 40]);
+        let grads = |y: Tensor| {
+            let gr = (y * &w).unwrap().sum_all().unwrap().backward().unwrap();
+            (gr.get(&g).cloned(), gr.get(&u).cloned())
+        };
+        let composed = (g.silu().unwrap() * u.as_tensor()).unwrap();
+        let fused = Kernels::Fused.silu_mul(&g, &u).unwrap();
+        let trained = Kernels::Differentiable.silu_mul(&g, &u).unwrap();
+        assert!(max_diff(&fused, &composed) < 1e-5);
+        assert!(max_diff(&trained, &composed) < 1e-5);
+        let (want_g, want_u) = grads(composed);
+        let (got_g, got_u) = grads(trained);
+        assert!(max_diff(&got_g.unwrap(), &want_g.unwrap()) < 1e-5);
+        assert!(max_diff(&got_u.unwrap(), &want_u.unwrap()) < 1e-5);
+        // The fused kernel records nothing.
+        let (none_g, none_u) = grads(fused);
+        assert!(none_g.is_none() && none_u.is_none());
+    }
+
+    #[test]
+    fn rms_norm_and_rope_nodes_match_the_op_compositions() {
+        let x = Var::from_tensor(&rand(&[2, 3, 5, 8])).unwrap();
+        let w = rand(&[8]);
+        let up = rand(&[2, 3, 5, 8]);
+        let grad_of = |y: &Tensor| {
+            let g = (y * &up).unwrap().sum_all().unwrap().backward().unwrap();
+            g.get(&x).expect("a gradient").clone()
+        };
+        let (node, ops) = (
+            rms_norm_node(&x, &w, 1e-6).unwrap(),
+            rms_norm_ops(&x, &w, 1e-6).unwrap(),
+        );
+        assert!(max_diff(&node, &ops) < 1e-5);
+        assert!(max_diff(&grad_of(&node), &grad_of(&ops)) < 1e-5);
+        // Shared positions [t, d/2] and per-row positions [b, t, d/2].
+        for shape in [vec![5, 4], vec![2, 5, 4]] {
+            let (cos, sin) = (rand(&shape), rand(&shape));
+            let (node, ops) = (
+                rope_node(&x, &cos, &sin).unwrap(),
+                rope_ops(&x, &cos, &sin).unwrap(),
+            );
+            assert!(max_diff(&node, &ops) < 1e-5);
+            assert!(max_diff(&grad_of(&node), &grad_of(&ops)) < 1e-5);
+        }
+        // A trainable norm weight takes the ops, which give it a gradient.
+        let wv = Var::from_tensor(&w).unwrap();
+        let y = Kernels::Differentiable.rms_norm(&x, &wv, 1e-6).unwrap();
+        let g = (y * &up).unwrap().sum_all().unwrap().backward().unwrap();
+        assert!(g.get(&wv).is_some());
     }
 
     #[test]
@@ -276,9 +421,6 @@ mod tests {
             loss.backward().unwrap().get(x.as_tensor()).is_some()
         };
         assert!(run(Kernels::Differentiable));
-        let silu = Kernels::Differentiable.silu(x.as_tensor()).unwrap();
-        let g = silu.sum_all().unwrap().backward().unwrap();
-        assert!(g.get(x.as_tensor()).is_some(), "silu passes gradients");
         // This is the trap the switch exists for: fused ops stop gradients silently.
         assert!(!run(Kernels::Fused));
     }

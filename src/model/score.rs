@@ -85,11 +85,7 @@ pub fn picked_nll(logits: &Tensor, targets: &[u32]) -> Result<Vec<f32>> {
             return Ok(data[a..b]
                 .par_chunks(vocab)
                 .zip(targets.par_iter())
-                .map(|(row, &t)| {
-                    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                    let sum: f32 = row.iter().map(|&x| (x - max).exp()).sum();
-                    max + sum.ln() - row[t as usize]
-                })
+                .map(|(row, &t)| super::vmath::log_sum_exp(row) - row[t as usize])
                 .collect());
         }
     }

@@ -8,7 +8,8 @@ use super::params::Trainable;
 use super::schedule::{lr_at, warmup_steps, Schedule};
 use crate::jobs::progress::Reporter;
 use crate::model::decoder::{Decoder, ForwardArgs, Logits};
-use candle_core::{DType, Tensor, D};
+use crate::model::xent::token_cross_entropy;
+use candle_core::Tensor;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::collections::BTreeMap;
@@ -104,18 +105,14 @@ pub fn micro_batch_loss(
     // causal mask alone gives the same values there as causal + key padding (the padded
     // positions differ, but no loss is taken at them). Without a key mask the attention
     // takes the one-op causal softmax (`ops::causal_softmax_cpu`).
+    // Logits only at the labelled positions; the loss is one fused op (`model::xent`).
     let args = ForwardArgs {
-        logits: Logits::All,
+        logits: Logits::Rows(&rows),
         ..Default::default()
     };
     let logits = model.forward(&input, None, &args)?.logits;
-    let logits = logits
-        .reshape((b * width, ()))?
-        .index_select(&Tensor::new(rows.as_slice(), dev)?, 0)?;
-    let logp = candle_nn::ops::log_softmax(&logits.to_dtype(DType::F32)?, D::Minus1)?;
-    let n = targets.len();
-    let picked = logp.gather(&Tensor::new(targets.as_slice(), dev)?.unsqueeze(1)?, 1)?;
-    Ok((picked.sum_all()?.neg()?, n))
+    let nll = token_cross_entropy(&logits, &targets)?;
+    Ok((nll.sum_all()?, targets.len()))
 }
 
 /// What one optimizer step did.
