@@ -5,12 +5,14 @@
 //! `x A^T`, `B`, the scale, the sum) or an RMSNorm as seven ops costs a node, a buffer and
 //! a gradient buffer for each. Here the value is computed off the graph (with the fused
 //! kernels that record nothing, or plain ops on detached tensors) and one node carries it,
-//! whose backward pass is a closure that gives each input's gradient directly. The node's
-//! forward pass copies the value out once (candle owns what a custom op returns).
+//! whose backward pass is a closure that gives each input's gradient directly. A value
+//! computed into a plain buffer ([`Value::F32`]) is moved into the node; a tensor value is
+//! copied out once (candle owns what a custom op returns).
 //!
 //! CPU only: callers check the device and fall back to the op composition elsewhere.
 
 use candle_core::{CpuStorage, Layout, Result, Shape, Tensor};
+use std::sync::Mutex;
 
 /// The gradients of a node's inputs, given those inputs and the gradient of its output.
 pub trait Backward: Send + Sync + 'static {
@@ -26,10 +28,24 @@ where
     }
 }
 
+/// What an attached node evaluates to.
+pub enum Value {
+    /// A tensor on the CPU, copied into the node.
+    Tensor(Tensor),
+    /// A contiguous f32 buffer of this shape, moved into the node.
+    F32(Vec<f32>, Shape),
+}
+
+impl From<Tensor> for Value {
+    fn from(t: Tensor) -> Self {
+        Value::Tensor(t)
+    }
+}
+
 /// A node over `x` whose value is `y` (same device) and whose backward pass is `bwd`
 /// (returning one gradient).
-pub fn attach1(x: &Tensor, y: Tensor, bwd: impl Backward) -> Result<Tensor> {
-    x.apply_op1(Attached { y, bwd })
+pub fn attach1(x: &Tensor, y: impl Into<Value>, bwd: impl Backward) -> Result<Tensor> {
+    x.apply_op1(Attached::new(y.into(), bwd))
 }
 
 /// A node over `x`, `a`, `b` whose value is `y` and whose backward pass is `bwd`
@@ -38,22 +54,40 @@ pub fn attach3(
     x: &Tensor,
     a: &Tensor,
     b: &Tensor,
-    y: Tensor,
+    y: impl Into<Value>,
     bwd: impl Backward,
 ) -> Result<Tensor> {
-    x.apply_op3(a, b, Attached { y, bwd })
+    x.apply_op3(a, b, Attached::new(y.into(), bwd))
 }
 
 struct Attached<B> {
-    y: Tensor,
+    /// Taken by the forward pass, which candle runs once per node.
+    value: Mutex<Option<Value>>,
     bwd: B,
 }
 
 impl<B: Backward> Attached<B> {
-    /// The precomputed value, copied out as the node's own storage.
+    fn new(value: Value, bwd: B) -> Self {
+        Attached {
+            value: Mutex::new(Some(value)),
+            bwd,
+        }
+    }
+
+    /// The precomputed value, as the node's own storage.
     fn value(&self) -> Result<(CpuStorage, Shape)> {
         use CpuStorage as C;
-        let y = self.y.contiguous()?;
+        let taken = self.value.lock().map(|mut v| v.take());
+        let y = match taken {
+            Ok(Some(Value::F32(data, shape))) if data.len() == shape.elem_count() => {
+                return Ok((C::F32(data), shape));
+            }
+            Ok(Some(Value::Tensor(y))) => y.contiguous()?,
+            Ok(Some(Value::F32(data, shape))) => {
+                candle_core::bail!("attached node: {} values for shape {shape:?}", data.len())
+            }
+            _ => candle_core::bail!("attached node: evaluated twice"),
+        };
         let (storage, layout) = y.storage_and_layout();
         let (candle_core::Storage::Cpu(cpu), Some((a, b))) =
             (&*storage, layout.contiguous_offsets())

@@ -4,6 +4,7 @@
 //! linear of the decoder with LoRA, so ours own their weight and an optional low-rank delta.
 
 use super::attach;
+use super::matmul::{self, Mat};
 use candle_core::{Result, Tensor, D};
 
 /// `y = x W^T + b (+ scale * x A^T B^T)`.
@@ -83,24 +84,38 @@ impl Linear {
             return Ok(None);
         }
         let (xd, w) = (x.detach(), self.weight.clone());
-        let mut y = matmul_t(&xd, &w)?;
-        if let Some(b) = &self.bias {
-            y = y.broadcast_add(b)?;
-        }
-        let Some(l) = &self.lora else {
-            let bwd = move |_: &[&Tensor], g: &Tensor| Ok(vec![Some(input_grad(g, &w)?)]);
+        let lora = self
+            .lora
+            .as_ref()
+            .map(|l| (l.a.detach(), l.b.detach(), l.scale));
+        let xa = match &lora {
+            Some((a, _, _)) => Some(matmul_t(&xd, a)?),
+            None => None,
+        };
+        let parts = Parts {
+            x: &xd,
+            w: &w,
+            bias: self.bias.as_ref(),
+            lora: xa
+                .as_ref()
+                .zip(lora.as_ref())
+                .map(|(xa, (_, b, s))| (xa, b, *s)),
+        };
+        let y: attach::Value = match parts.product_f32()? {
+            Some(y) => y,
+            None => parts.product()?.into(),
+        };
+        let Some((a, b, s)) = lora else {
+            let bwd = move |_: &[&Tensor], g: &Tensor| Ok(vec![Some(input_grad(g, &w, None)?)]);
             return attach::attach1(x, y, bwd).map(Some);
         };
-        let (a, b, s) = (l.a.detach(), l.b.detach(), l.scale);
-        let xa = matmul_t(&xd, &a)?;
-        let y = (y + (matmul_t(&xa, &b)? * s)?)?;
+        let xa = xa.expect("computed with the adapter");
         let bwd = move |inputs: &[&Tensor], g: &Tensor| {
             let x = inputs[0];
             let g2 = g.reshape((g.elem_count() / g.dim(D::Minus1)?, ()))?;
             let gb = (g2.matmul(&b)? * s)?; // [n, r]
             let dx = if x_tracked {
-                let dx = (g2.matmul(&w)? + gb.matmul(&a)?)?;
-                Some(dx.reshape(x.shape())?)
+                Some(input_grad(g, &w, Some((&gb, &a)))?)
             } else {
                 None
             };
@@ -110,6 +125,7 @@ impl Linear {
             let db = (g2.t()?.matmul(&xa2)? * s)?;
             Ok(vec![dx, Some(da), Some(db)])
         };
+        let l = self.lora.as_ref().expect("`lora` is the adapter's");
         attach::attach3(x, &l.a, &l.b, y, bwd).map(Some)
     }
 
@@ -123,12 +139,139 @@ impl Linear {
     }
 }
 
-/// `grad [.., out] @ w [out, in]`: the input gradient of `x w^T`.
-fn input_grad(grad: &Tensor, w: &Tensor) -> Result<Tensor> {
-    match grad.dims() {
-        [b, t, o] => grad.reshape((b * t, *o))?.matmul(w)?.reshape((*b, *t, ())),
-        _ => grad.broadcast_matmul(w),
+/// The terms of a linear layer's output, on detached tensors: `x W^T (+ bias) (+ s xa B^T)`
+/// with `xa = x A^T`.
+struct Parts<'a> {
+    x: &'a Tensor,
+    w: &'a Tensor,
+    bias: Option<&'a Tensor>,
+    lora: Option<(&'a Tensor, &'a Tensor, f64)>,
+}
+
+impl Parts<'_> {
+    /// As tensor ops.
+    fn product(&self) -> Result<Tensor> {
+        let mut y = matmul_t(self.x, self.w)?;
+        if let Some(b) = self.bias {
+            y = y.broadcast_add(b)?;
+        }
+        if let Some((xa, b, s)) = self.lora {
+            y = (y + (matmul_t(xa, b)? * s)?)?;
+        }
+        Ok(y)
     }
+
+    /// Into one f32 buffer on the CPU: the bias written first, both products accumulated
+    /// onto it, no temporary; `None` when a part is not f32 on the CPU.
+    fn product_f32(&self) -> Result<Option<attach::Value>> {
+        let (x, w) = (self.x.contiguous()?, self.w.contiguous()?);
+        let (out, inp) = w.dims2()?;
+        let rows = x.elem_count() / inp.max(1);
+        let (xg, xl) = x.storage_and_layout();
+        let (wg, wl) = w.storage_and_layout();
+        let (Some(xs), Some(ws)) = (f32_of(&xg, xl), f32_of(&wg, wl)) else {
+            return Ok(None);
+        };
+        let threads = candle_core::utils::get_num_threads();
+        let mut y = vec![0f32; rows * out];
+        if let Some(b) = self.bias {
+            let Ok(b) = b.to_vec1::<f32>() else {
+                return Ok(None);
+            };
+            y.chunks_exact_mut(out).for_each(|r| r.copy_from_slice(&b));
+        }
+        let xm = Mat::rows(xs, inp);
+        matmul::gemm(
+            &mut y,
+            out,
+            self.bias.is_some(),
+            (rows, out, inp),
+            xm,
+            Mat::t(ws, inp),
+            1.0,
+            threads,
+        );
+        if let Some((xa, b, s)) = self.lora {
+            let (xa, b) = (xa.contiguous()?, b.contiguous()?);
+            let r = b.dim(1)?;
+            let (ag, al) = xa.storage_and_layout();
+            let (bg, bl) = b.storage_and_layout();
+            let (Some(xas), Some(bs)) = (f32_of(&ag, al), f32_of(&bg, bl)) else {
+                return Ok(None);
+            };
+            let (xam, bm) = (Mat::rows(xas, r), Mat::t(bs, r));
+            matmul::gemm(
+                &mut y,
+                out,
+                true,
+                (rows, out, r),
+                xam,
+                bm,
+                s as f32,
+                threads,
+            );
+        }
+        let shape = self.x.dims()[..self.x.rank() - 1]
+            .iter()
+            .copied()
+            .chain([out])
+            .collect::<Vec<_>>();
+        Ok(Some(attach::Value::F32(y, shape.into())))
+    }
+}
+
+/// The f32 data of a contiguous CPU storage.
+fn f32_of<'a>(s: &'a candle_core::Storage, l: &candle_core::Layout) -> Option<&'a [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (candle_core::Storage::Cpu(candle_core::CpuStorage::F32(v)), Some((a, b))) => {
+            Some(&v[a..b])
+        }
+        _ => None,
+    }
+}
+
+/// The input gradient of `x W^T (+ s x A^T B^T)`: `grad [.., out] @ W [out, in]`, plus
+/// `gb @ A` where `gb = s grad B` is given; accumulated in one f32 buffer on the CPU.
+fn input_grad(grad: &Tensor, w: &Tensor, lora: Option<(&Tensor, &Tensor)>) -> Result<Tensor> {
+    let (out, inp) = w.dims2()?;
+    let shape: Vec<usize> = grad.dims()[..grad.rank() - 1]
+        .iter()
+        .copied()
+        .chain([inp])
+        .collect();
+    let g2 = grad
+        .reshape((grad.elem_count() / out.max(1), out))?
+        .contiguous()?;
+    let rows = g2.dim(0)?;
+    let w = w.contiguous()?;
+    {
+        let (gg, gl) = g2.storage_and_layout();
+        let (wg, wl) = w.storage_and_layout();
+        if let (Some(gs), Some(ws)) = (f32_of(&gg, gl), f32_of(&wg, wl)) {
+            let threads = candle_core::utils::get_num_threads();
+            let mut dx = vec![0f32; rows * inp];
+            let (gm, wm) = (Mat::rows(gs, out), Mat::rows(ws, inp));
+            matmul::gemm(&mut dx, inp, false, (rows, inp, out), gm, wm, 1.0, threads);
+            if let Some((gb, a)) = lora {
+                let (gb, a) = (gb.contiguous()?, a.contiguous()?);
+                let r = a.dim(0)?;
+                let (bg, bl) = gb.storage_and_layout();
+                let (ag, al) = a.storage_and_layout();
+                if let (Some(gbs), Some(as_)) = (f32_of(&bg, bl), f32_of(&ag, al)) {
+                    let (gbm, am) = (Mat::rows(gbs, r), Mat::rows(as_, inp));
+                    matmul::gemm(&mut dx, inp, true, (rows, inp, r), gbm, am, 1.0, threads);
+                    return Tensor::from_vec(dx, shape, grad.device());
+                }
+            } else {
+                return Tensor::from_vec(dx, shape, grad.device());
+            }
+        }
+    }
+    let mut dx = g2.matmul(&w)?;
+    if let Some((gb, a)) = lora {
+        dx = (dx + gb.matmul(a)?)?;
+    }
+    dx.reshape(shape)
 }
 
 /// `x [.., in] @ w[out, in]^T` without materialising the transpose for 2-D inputs.

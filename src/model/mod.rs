@@ -10,6 +10,7 @@ pub mod generate;
 pub mod gguf;
 pub mod linear;
 pub mod lora;
+pub mod matmul;
 pub mod ops;
 pub mod rope;
 pub mod score;
