@@ -14,6 +14,8 @@
 //! It records no gradient and returns no attention probabilities: training and attention
 //! maps keep the tensor path.
 
+use super::attach;
+use super::matmul::{self, Mat};
 use candle_core::{CpuStorage, DType, Layout, Result, Shape, Tensor};
 
 /// Query positions per task.
@@ -118,38 +120,9 @@ impl candle_core::CustomOp3 for CausalAttention {
                 let kv = (seq * kv_heads + head / group) * total * d;
                 let (k, v) = (&k[kv..][..keys * d], &v[kv..][..keys * d]);
                 let scores = &mut scores[..rows * keys];
-                // SAFETY: every pointer/stride pair below addresses the slices just taken
-                // (or this task's own rows of `out`), with the dimensions given.
-                unsafe {
-                    // scores[rows, keys] = scale * q[rows, d] @ k[keys, d]^T
-                    gemm::gemm(
-                        rows,
-                        keys,
-                        d,
-                        scores.as_mut_ptr(),
-                        1,
-                        keys as isize,
-                        false,
-                        q.as_ptr(),
-                        1,
-                        d as isize,
-                        k.as_ptr(),
-                        d as isize,
-                        1,
-                        0.0,
-                        scale,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
-                    );
-                }
-                for (r, row) in scores.chunks_exact_mut(keys).enumerate() {
-                    let visible = past + i0 + r + 1;
-                    let (seen, unseen) = row.split_at_mut(visible);
-                    super::vmath::softmax(seen);
-                    unseen.fill(0.0);
-                }
+                causal_probs(scores, q, k, (rows, keys, d), past + i0, scale);
+                // SAFETY: the destination is this task's own rows of `out` ([rows, d] at
+                // row stride heads * d); `scores` and `v` are the slices just cut.
                 unsafe {
                     // out[seq, i0..i1, head * d..] = scores[rows, keys] @ v[keys, d]
                     gemm::gemm(
@@ -180,6 +153,149 @@ impl candle_core::CustomOp3 for CausalAttention {
     }
 }
 
+/// `probs[rows, keys] = causal softmax(scale * q[rows, d] @ k[keys, d]^T)`, where row `r`
+/// (query position `first + r`) sees keys `0..=first + r` and the rest of the row is 0.
+fn causal_probs(
+    probs: &mut [f32],
+    q: &[f32],
+    k: &[f32],
+    (rows, keys, d): (usize, usize, usize),
+    first: usize,
+    scale: f32,
+) {
+    let dims = (rows, keys, d);
+    matmul::gemm(
+        probs,
+        keys,
+        false,
+        dims,
+        Mat::rows(q, d),
+        Mat::t(k, d),
+        scale,
+        1,
+    );
+    for (r, row) in probs.chunks_exact_mut(keys).enumerate() {
+        let (seen, unseen) = row.split_at_mut((first + r + 1).min(keys));
+        super::vmath::softmax(seen);
+        unseen.fill(0.0);
+    }
+}
+
+/// [`causal_attention_cpu`] as a training node: the same blocked forward pass, and a
+/// backward pass that recomputes each block's probabilities instead of keeping the
+/// `[b, heads, t, total]` tensor (see [`attention_grads`]). `None` when not f32 on the CPU.
+pub fn causal_attention_node(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    scale: f32,
+) -> Result<Option<Tensor>> {
+    let Some(out) = causal_attention_cpu(&q.detach(), &k.detach(), &v.detach(), scale)? else {
+        return Ok(None);
+    };
+    let bwd = move |inputs: &[&Tensor], g: &Tensor| {
+        let (q, k, v) = (inputs[0], inputs[1], inputs[2]);
+        let (dq, dk, dv) = attention_grads(q, k, v, g, scale)?;
+        Ok(vec![Some(dq), Some(dk), Some(dv)])
+    };
+    attach::attach3(q, k, v, out, bwd).map(Some)
+}
+
+/// Gradients of `q`, `k`, `v` for the output gradient `dout: [b, t, heads * d]`, block by
+/// block: with `P` the block's probabilities (recomputed), `dV += P^T dO`, `dP = dO V^T`,
+/// `dS = P (dP - rowsum(P dP))`, `dQ = scale dS K`, `dK += scale dS^T Q`. One task per
+/// (sequence, key/value head) owns that head's `dK`, `dV` and its group's `dQ`.
+fn attention_grads(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    dout: &Tensor,
+    scale: f32,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    use rayon::prelude::*;
+    let (_, heads, t, d) = q.dims4()?;
+    let (_, kv_heads, total, _) = k.dims4()?;
+    let (past, group, hd) = (total - t, heads / kv_heads, heads * d);
+    let (q, k, v, dout) = (
+        q.contiguous()?,
+        k.contiguous()?,
+        v.contiguous()?,
+        dout.contiguous()?,
+    );
+    let guards = [&q, &k, &v, &dout].map(|x| x.storage_and_layout());
+    let [qs, ks, vs, gs] = guards.each_ref().map(|(s, l)| match &**s {
+        candle_core::Storage::Cpu(c) => f32_slice(c, l),
+        _ => candle_core::bail!("causal attention: CPU tensors only"),
+    });
+    let (qs, ks, vs, gs) = (qs?, ks?, vs?, gs?);
+    let mut dq = vec![0f32; qs.len()];
+    let mut dk = vec![0f32; ks.len()];
+    let mut dv = vec![0f32; vs.len()];
+    dq.par_chunks_mut(group * t * d)
+        .zip(dk.par_chunks_mut(total * d))
+        .zip(dv.par_chunks_mut(total * d))
+        .enumerate()
+        .for_each(|(task, ((dq, dk), dv))| {
+            let (seq, kvh) = (task / kv_heads, task % kv_heads);
+            let kv = (seq * kv_heads + kvh) * total * d;
+            let (kf, vf) = (&ks[kv..][..total * d], &vs[kv..][..total * d]);
+            let mut probs = vec![0f32; BLOCK * total];
+            let mut dp = vec![0f32; BLOCK * total];
+            for j in 0..group {
+                let head = kvh * group + j;
+                for i0 in (0..t).step_by(BLOCK) {
+                    let (rows, keys) = ((t - i0).min(BLOCK), past + (t - i0).min(BLOCK) + i0);
+                    let (k, v) = (&kf[..keys * d], &vf[..keys * d]);
+                    let qb = &qs[((seq * heads + head) * t + i0) * d..][..rows * d];
+                    let go = Mat {
+                        data: &gs[((seq * t + i0) * heads + head) * d..],
+                        row_stride: hd,
+                        col_stride: 1,
+                    };
+                    let (p, dp) = (&mut probs[..rows * keys], &mut dp[..rows * keys]);
+                    causal_probs(p, qb, k, (rows, keys, d), past + i0, scale);
+                    matmul::gemm(dv, d, true, (keys, d, rows), Mat::t(p, keys), go, 1.0, 1);
+                    matmul::gemm(dp, keys, false, (rows, keys, d), go, Mat::t(v, d), 1.0, 1);
+                    for (pr, dr) in p.chunks_exact(keys).zip(dp.chunks_exact_mut(keys)) {
+                        let dot: f32 = pr.iter().zip(dr.iter()).map(|(a, b)| a * b).sum();
+                        dr.iter_mut()
+                            .zip(pr)
+                            .for_each(|(x, &pv)| *x = pv * (*x - dot));
+                    }
+                    let ds = Mat::rows(dp, keys);
+                    let dqb = &mut dq[(j * t + i0) * d..][..rows * d];
+                    matmul::gemm(
+                        dqb,
+                        d,
+                        false,
+                        (rows, d, keys),
+                        ds,
+                        Mat::rows(k, d),
+                        scale,
+                        1,
+                    );
+                    let dst = Mat::t(dp, keys);
+                    matmul::gemm(
+                        dk,
+                        d,
+                        true,
+                        (keys, d, rows),
+                        dst,
+                        Mat::rows(qb, d),
+                        scale,
+                        1,
+                    );
+                }
+            }
+        });
+    let dev = q.device();
+    Ok((
+        Tensor::from_vec(dq, q.shape(), dev)?,
+        Tensor::from_vec(dk, k.shape(), dev)?,
+        Tensor::from_vec(dv, v.shape(), dev)?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +304,11 @@ mod tests {
 
     /// The tensor path: full scores, causal softmax, times v, then `[b, t, heads * d]`.
     fn reference(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64) -> Tensor {
+        reference_grad(q, k, v, scale, false)
+    }
+
+    /// [`reference`], recording gradients when `grad`.
+    fn reference_grad(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64, grad: bool) -> Tensor {
         let (b, heads, t, d) = q.dims4().unwrap();
         let kv_heads = k.dim(1).unwrap();
         let g = heads / kv_heads;
@@ -195,7 +316,7 @@ mod tests {
         let q = (q.reshape((b, kv_heads, g * t, d)).unwrap() * scale).unwrap();
         let scores = q.matmul(&k.t().unwrap()).unwrap();
         let scores = scores.reshape((b, heads, t, total)).unwrap();
-        let p = causal_softmax_cpu(&scores, total - t, false)
+        let p = causal_softmax_cpu(&scores, total - t, grad)
             .unwrap()
             .unwrap();
         let out = p
@@ -244,6 +365,55 @@ mod tests {
                 diff < 1e-5,
                 "b {b} heads {heads}/{kv_heads} t {t} past {past}: {diff}"
             );
+        }
+    }
+
+    fn max_abs(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_training_node_has_the_gradients_of_the_tensor_path() {
+        use candle_core::Var;
+        let dev = Device::Cpu;
+        for (b, heads, kv_heads, t, past, d) in [(2, 4, 2, 150, 0, 8), (1, 3, 1, 40, 7, 5)] {
+            let var = |n: usize| {
+                Var::from_tensor(&Tensor::randn(0f32, 1.0, (b, n, past + t, d), &dev).unwrap())
+                    .unwrap()
+            };
+            let q = Var::from_tensor(&Tensor::randn(0f32, 1.0, (b, heads, t, d), &dev).unwrap())
+                .unwrap();
+            let (k, v) = (var(kv_heads), var(kv_heads));
+            let w = Tensor::randn(0f32, 1.0, (b, t, heads * d), &dev).unwrap();
+            let scale = 1.0 / (d as f64).sqrt();
+            let grads = |out: &Tensor| {
+                let g = (out * &w).unwrap().sum_all().unwrap().backward().unwrap();
+                [&q, &k, &v].map(|x| g.get(x).expect("a gradient").clone())
+            };
+            let node = causal_attention_node(&q, &k, &v, scale as f32)
+                .unwrap()
+                .unwrap();
+            let ops = reference_grad(&q, &k, &v, scale, true);
+            assert!(max_abs(&node, &ops) < 1e-5);
+            for (name, (a, b)) in ["q", "k", "v"]
+                .iter()
+                .zip(grads(&node).iter().zip(&grads(&ops)))
+            {
+                let diff = max_abs(a, b);
+                assert!(
+                    diff < 1e-4,
+                    "d{name} differs by {diff} (t {t}, past {past})"
+                );
+            }
         }
     }
 

@@ -361,12 +361,14 @@ impl Decoder {
         };
         let total = k.dim(2)?;
         let scale = 1.0 / (hd as f64).sqrt();
-        if self.kernels == Kernels::Fused
-            && mask.causal_only
-            && mask.additive.is_some()
-            && !want_probs
-        {
-            if let Some(out) = attention::causal_attention_cpu(&q, &k, &v, scale as f32)? {
+        if mask.causal_only && mask.additive.is_some() && !want_probs {
+            // The blocked CPU kernel (`model::attention`): inference, or a training node.
+            let (q, k, v, scale) = (&q, &k, &v, scale as f32);
+            let out = match self.kernels {
+                Kernels::Fused => attention::causal_attention_cpu(q, k, v, scale)?,
+                Kernels::Differentiable => attention::causal_attention_node(q, k, v, scale)?,
+            };
+            if let Some(out) = out {
                 return Ok((block.o_proj.forward(&out)?, None));
             }
         }
