@@ -4,6 +4,7 @@
 pub mod attach;
 pub mod attention;
 pub mod config;
+pub mod cpu;
 pub mod decoder;
 pub mod device;
 pub mod generate;

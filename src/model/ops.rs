@@ -147,6 +147,22 @@ fn rms_norm_node(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
     let y = candle_nn::ops::rms_norm(&x.detach().contiguous()?, weight, eps as f32)?;
     let w = weight.to_dtype(DType::F32)?;
     let bwd = move |inputs: &[&Tensor], g: &Tensor| {
+        use rayon::prelude::*;
+        let d = w.elem_count();
+        let fused = super::cpu::with_f32([inputs[0], &w, g], |[x, w, g]| {
+            let mut dx = vec![0f32; x.len()];
+            dx.par_chunks_mut(d)
+                .zip(x.par_chunks(d).zip(g.par_chunks(d)))
+                .for_each(|(dx, (x, g))| super::vmath::rms_norm_grad(x, w, g, eps as f32, dx));
+            dx
+        })?;
+        if let Some(dx) = fused {
+            return Ok(vec![Some(Tensor::from_vec(
+                dx,
+                inputs[0].shape(),
+                g.device(),
+            )?)]);
+        }
         let x = inputs[0].to_dtype(DType::F32)?;
         let r = (x.sqr()?.mean_keepdim(D::Minus1)? + eps)?.sqrt()?.recip()?;
         let gw = g.to_dtype(DType::F32)?.broadcast_mul(&w)?;
@@ -236,7 +252,28 @@ impl candle_core::CustomOp2 for SiluMul {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        // d/dgate = up * sig * (1 + gate * (1 - sig)), d/dup = gate * sig.
+        // d/dgate = grad up sig (1 + gate (1 - sig)), d/dup = grad gate sig: one pass.
+        use rayon::prelude::*;
+        const CHUNK: usize = 1 << 14;
+        let grads = super::cpu::with_f32([gate, up, grad], |[g, u, o]| {
+            let (mut dg, mut du) = (vec![0f32; g.len()], vec![0f32; g.len()]);
+            dg.par_chunks_mut(CHUNK)
+                .zip(du.par_chunks_mut(CHUNK))
+                .zip(
+                    g.par_chunks(CHUNK)
+                        .zip(u.par_chunks(CHUNK))
+                        .zip(o.par_chunks(CHUNK)),
+                )
+                .for_each(|((dg, du), ((g, u), o))| super::vmath::silu_mul_grad(g, u, o, dg, du));
+            (dg, du)
+        })?;
+        if let Some((dg, du)) = grads {
+            let dev = gate.device();
+            return Ok((
+                Some(Tensor::from_vec(dg, gate.shape(), dev)?),
+                Some(Tensor::from_vec(du, up.shape(), dev)?),
+            ));
+        }
         let sig = candle_nn::ops::sigmoid(&gate.detach())?;
         let silu = (gate * &sig)?;
         let dsilu = (&sig * ((gate * (1.0 - &sig)?)? + 1.0)?)?;

@@ -124,6 +124,60 @@ fn silu_mul_impl<const F: bool>(gate: &[f32], up: &[f32], dst: &mut [f32]) {
     }
 }
 
+#[inline(always)]
+fn silu_mul_grad_impl<const F: bool>(
+    gate: &[f32],
+    up: &[f32],
+    grad: &[f32],
+    d_gate: &mut [f32],
+    d_up: &mut [f32],
+) {
+    for ((((dg, du), &g), &u), &o) in d_gate.iter_mut().zip(d_up).zip(gate).zip(up).zip(grad) {
+        let sig = 1.0 / (1.0 + exp::<F>(-g));
+        *du = o * g * sig;
+        *dg = o * u * sig * madd::<F>(g, 1.0 - sig, 1.0);
+    }
+}
+
+/// Sum of `a[i] * b[i] * c[i]` with 16 partial sums.
+#[inline(always)]
+fn dot3<const F: bool>(a: &[f32], b: &[f32], c: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let n = a.len().min(b.len()).min(c.len());
+    let split = n - n % LANES;
+    for ((x, y), z) in a[..split]
+        .chunks_exact(LANES)
+        .zip(b[..split].chunks_exact(LANES))
+        .zip(c[..split].chunks_exact(LANES))
+    {
+        for (((s, &x), &y), &z) in acc.iter_mut().zip(x).zip(y).zip(z) {
+            *s = madd::<F>(x * y, z, *s);
+        }
+    }
+    let tail: f32 = (split..n).map(|i| a[i] * b[i] * c[i]).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// The input gradient of RMSNorm for one row: with `r = 1/sqrt(mean(x^2) + eps)`,
+/// `dx = r (g w) - x r^3 mean(g w x)`.
+#[inline(always)]
+fn rms_norm_grad_impl<const F: bool>(x: &[f32], w: &[f32], grad: &[f32], eps: f32, dx: &mut [f32]) {
+    let n = x.len().max(1) as f32;
+    let mut sq = [0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().map(|v| v * v).sum();
+    for c in chunks {
+        for (s, &v) in sq.iter_mut().zip(c) {
+            *s = madd::<F>(v, v, *s);
+        }
+    }
+    let r = 1.0 / ((sq.iter().sum::<f32>() + tail) / n + eps).sqrt();
+    let r3dot = r * r * r * dot3::<F>(grad, w, x) / n;
+    for (((d, &xv), &wv), &gv) in dx.iter_mut().zip(x).zip(w).zip(grad) {
+        *d = madd::<F>(r * gv, wv, -(xv * r3dot));
+    }
+}
+
 /// Defines `pub fn $name` that runs `$imp` compiled for AVX2+FMA when the CPU has them.
 macro_rules! dispatch {
     ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $imp:ident) => {
@@ -166,6 +220,17 @@ dispatch! {
     /// `dst[i] = scale * e^(src[i] - shift)`: with `shift` a row's log-sum-exp, its softmax
     /// times `scale` (the cross-entropy gradient).
     fn exp_shift_scale(src: &[f32], dst: &mut [f32], shift: f32, scale: f32) -> () = exp_shift_scale_impl
+}
+
+dispatch! {
+    /// The gradients of `silu(gate) * up` for the output gradient `grad`:
+    /// `d_gate = grad up sig (1 + gate (1 - sig))`, `d_up = grad gate sig`, `sig = sigmoid(gate)`.
+    fn silu_mul_grad(gate: &[f32], up: &[f32], grad: &[f32], d_gate: &mut [f32], d_up: &mut [f32]) -> () = silu_mul_grad_impl
+}
+
+dispatch! {
+    /// The input gradient of RMSNorm (weight `w`) for one row `x` and its output gradient.
+    fn rms_norm_grad(x: &[f32], w: &[f32], grad: &[f32], eps: f32, dx: &mut [f32]) -> () = rms_norm_grad_impl
 }
 
 dispatch! {
