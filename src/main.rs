@@ -18,8 +18,23 @@ fn tune_allocator() {
     }
 }
 
+/// candle's CPU elementwise ops run on its own thread pool, whose idle workers spin for
+/// 25,000 iterations before parking; the matmuls and this crate's kernels run on rayon's
+/// pool. With both pools sized to the cores, a spinning candle worker takes a core from a
+/// matmul after every elementwise op. Parking at once measured 5-15% faster on every CPU
+/// benchmark (scoring, prefill, decode, training; docs/benchmarks.md). A value the user
+/// set is kept.
+fn park_idle_candle_workers() {
+    const VAR: &str = "CANDLE_BARRIER_POOL_SPIN_LIMIT";
+    if std::env::var_os(VAR).is_none() {
+        // Before any other thread exists, so none reads the environment meanwhile.
+        std::env::set_var(VAR, "0");
+    }
+}
+
 fn main() -> ExitCode {
     tune_allocator();
+    park_idle_candle_workers();
     let args = cli::Cli::parse();
     if let Some(n) = args.threads {
         // Read lazily by candle's and rayon's thread pools, so set before any model work.
