@@ -4,6 +4,7 @@
 //! linear of the decoder with LoRA, so ours own their weight and an optional low-rank delta.
 
 use super::attach;
+use super::cpu;
 use super::matmul::{self, Mat};
 use candle_core::{Result, Tensor, D};
 
@@ -48,15 +49,18 @@ impl Linear {
         if let Some(y) = self.forward_frozen(x)? {
             return Ok(y);
         }
-        let y = matmul_t(x, &self.weight)?;
-        let y = match &self.bias {
-            Some(b) => y.broadcast_add(b)?,
-            None => y,
+        let xa = match &self.lora {
+            Some(l) => Some(matmul_t(x, &l.a)?),
+            None => None,
         };
-        match &self.lora {
-            Some(l) => y + (matmul_t(&matmul_t(x, &l.a)?, &l.b)? * l.scale)?,
-            None => Ok(y),
+        let lora = xa.as_ref().zip(self.lora.as_ref());
+        Parts {
+            x,
+            w: &self.weight,
+            bias: self.bias.as_ref(),
+            lora: lora.map(|(xa, l)| (xa, &l.b, l.scale)),
         }
+        .product()
     }
 
     /// Training with a frozen weight (LoRA) on the CPU: the layer is one graph node
@@ -161,117 +165,95 @@ impl Parts<'_> {
         Ok(y)
     }
 
-    /// Into one f32 buffer on the CPU: the bias written first, both products accumulated
-    /// onto it, no temporary; `None` when a part is not f32 on the CPU.
+    /// Into one f32 buffer on the CPU (see [`sum_of_products`]); `None` when a part is
+    /// not f32 on the CPU.
     fn product_f32(&self) -> Result<Option<attach::Value>> {
-        let (x, w) = (self.x.contiguous()?, self.w.contiguous()?);
-        let (out, inp) = w.dims2()?;
-        let rows = x.elem_count() / inp.max(1);
-        let (xg, xl) = x.storage_and_layout();
-        let (wg, wl) = w.storage_and_layout();
-        let (Some(xs), Some(ws)) = (f32_of(&xg, xl), f32_of(&wg, wl)) else {
-            return Ok(None);
-        };
-        let threads = candle_core::utils::get_num_threads();
-        let mut y = vec![0f32; rows * out];
-        if let Some(b) = self.bias {
-            let Ok(b) = b.to_vec1::<f32>() else {
-                return Ok(None);
-            };
-            y.chunks_exact_mut(out).for_each(|r| r.copy_from_slice(&b));
-        }
-        let xm = Mat::rows(xs, inp);
-        matmul::gemm(
-            &mut y,
-            out,
-            self.bias.is_some(),
-            (rows, out, inp),
-            xm,
-            Mat::t(ws, inp),
-            1.0,
-            threads,
-        );
+        let out = self.w.dim(0)?;
+        let mut terms = vec![(self.x, self.w, 1.0)];
         if let Some((xa, b, s)) = self.lora {
-            let (xa, b) = (xa.contiguous()?, b.contiguous()?);
-            let r = b.dim(1)?;
-            let (ag, al) = xa.storage_and_layout();
-            let (bg, bl) = b.storage_and_layout();
-            let (Some(xas), Some(bs)) = (f32_of(&ag, al), f32_of(&bg, bl)) else {
-                return Ok(None);
-            };
-            let (xam, bm) = (Mat::rows(xas, r), Mat::t(bs, r));
-            matmul::gemm(
-                &mut y,
-                out,
-                true,
-                (rows, out, r),
-                xam,
-                bm,
-                s as f32,
-                threads,
-            );
+            terms.push((xa, b, s as f32));
         }
-        let shape = self.x.dims()[..self.x.rank() - 1]
-            .iter()
-            .copied()
-            .chain([out])
-            .collect::<Vec<_>>();
-        Ok(Some(attach::Value::F32(y, shape.into())))
+        let shape = with_last(self.x.dims(), out);
+        let y = sum_of_products(out, self.bias, &terms, true)?;
+        Ok(y.map(|y| attach::Value::F32(y, shape.into())))
     }
 }
 
-/// The f32 data of a contiguous CPU storage.
-fn f32_of<'a>(s: &'a candle_core::Storage, l: &candle_core::Layout) -> Option<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (candle_core::Storage::Cpu(candle_core::CpuStorage::F32(v)), Some((a, b))) => {
-            Some(&v[a..b])
+/// `dims` with the last one replaced by `last`.
+fn with_last(dims: &[usize], last: usize) -> Vec<usize> {
+    let keep = dims.len().saturating_sub(1);
+    dims[..keep].iter().copied().chain([last]).collect()
+}
+
+/// `bias (each row, or 0) + sum of scale * lhs [rows, k] @ rhs` as one f32 `[rows, n]`
+/// buffer on the CPU: the bias is written first and each product accumulates onto it
+/// (`model::matmul`), so no temporary or extra pass. `rhs` is `[k, n]`, or stored as
+/// `[n, k]` with `rhs_transposed` (a PyTorch weight). `None` when an operand is not f32 on
+/// the CPU.
+fn sum_of_products(
+    n: usize,
+    bias: Option<&Tensor>,
+    terms: &[(&Tensor, &Tensor, f32)],
+    rhs_transposed: bool,
+) -> Result<Option<Vec<f32>>> {
+    let Some(&(first, _, _)) = terms.first() else {
+        candle_core::bail!("sum of products: no terms");
+    };
+    let rows = first.elem_count() / first.dim(D::Minus1)?.max(1);
+    let mut y = vec![0f32; rows * n];
+    if let Some(b) = bias {
+        if b.dtype() != candle_core::DType::F32 || !b.device().is_cpu() {
+            return Ok(None);
         }
-        _ => None,
+        let b = b.to_vec1::<f32>()?;
+        y.chunks_exact_mut(n).for_each(|r| r.copy_from_slice(&b));
     }
+    let threads = candle_core::utils::get_num_threads();
+    for (i, &(lhs, rhs, scale)) in terms.iter().enumerate() {
+        let k = lhs.dim(D::Minus1)?;
+        let accumulate = bias.is_some() || i > 0;
+        let done = cpu::with_f32([lhs, rhs], |[l, r]| {
+            let r = if rhs_transposed {
+                Mat::t(r, k)
+            } else {
+                Mat::rows(r, n)
+            };
+            matmul::gemm(
+                &mut y,
+                n,
+                accumulate,
+                (rows, n, k),
+                Mat::rows(l, k),
+                r,
+                scale,
+                threads,
+            );
+        })?;
+        if done.is_none() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(y))
 }
 
 /// The input gradient of `x W^T (+ s x A^T B^T)`: `grad [.., out] @ W [out, in]`, plus
-/// `gb @ A` where `gb = s grad B` is given; accumulated in one f32 buffer on the CPU.
+/// `gb @ A` where `gb = s grad B` is given; one f32 buffer on the CPU.
 fn input_grad(grad: &Tensor, w: &Tensor, lora: Option<(&Tensor, &Tensor)>) -> Result<Tensor> {
-    let (out, inp) = w.dims2()?;
-    let shape: Vec<usize> = grad.dims()[..grad.rank() - 1]
-        .iter()
-        .copied()
-        .chain([inp])
-        .collect();
-    let g2 = grad
-        .reshape((grad.elem_count() / out.max(1), out))?
-        .contiguous()?;
-    let rows = g2.dim(0)?;
-    let w = w.contiguous()?;
-    {
-        let (gg, gl) = g2.storage_and_layout();
-        let (wg, wl) = w.storage_and_layout();
-        if let (Some(gs), Some(ws)) = (f32_of(&gg, gl), f32_of(&wg, wl)) {
-            let threads = candle_core::utils::get_num_threads();
-            let mut dx = vec![0f32; rows * inp];
-            let (gm, wm) = (Mat::rows(gs, out), Mat::rows(ws, inp));
-            matmul::gemm(&mut dx, inp, false, (rows, inp, out), gm, wm, 1.0, threads);
-            if let Some((gb, a)) = lora {
-                let (gb, a) = (gb.contiguous()?, a.contiguous()?);
-                let r = a.dim(0)?;
-                let (bg, bl) = gb.storage_and_layout();
-                let (ag, al) = a.storage_and_layout();
-                if let (Some(gbs), Some(as_)) = (f32_of(&bg, bl), f32_of(&ag, al)) {
-                    let (gbm, am) = (Mat::rows(gbs, r), Mat::rows(as_, inp));
-                    matmul::gemm(&mut dx, inp, true, (rows, inp, r), gbm, am, 1.0, threads);
-                    return Tensor::from_vec(dx, shape, grad.device());
-                }
-            } else {
-                return Tensor::from_vec(dx, shape, grad.device());
-            }
-        }
-    }
-    let mut dx = g2.matmul(&w)?;
+    let inp = w.dim(1)?;
+    let shape = with_last(grad.dims(), inp);
+    let mut terms = vec![(grad, w, 1.0)];
     if let Some((gb, a)) = lora {
-        dx = (dx + gb.matmul(a)?)?;
+        terms.push((gb, a, 1.0));
     }
-    dx.reshape(shape)
+    if let Some(dx) = sum_of_products(inp, None, &terms, false)? {
+        return Tensor::from_vec(dx, shape, grad.device());
+    }
+    let mut dx = grad.broadcast_matmul(w)?;
+    if let Some((gb, a)) = lora {
+        let delta = gb.matmul(a)?.reshape(dx.shape())?;
+        dx = (dx + delta)?;
+    }
+    Ok(dx)
 }
 
 /// `x [.., in] @ w[out, in]^T` without materialising the transpose for 2-D inputs.
