@@ -73,10 +73,7 @@ impl OutPtr {
 }
 
 fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(data), Some((a, b))) => Ok(&data[a..b]),
-        _ => candle_core::bail!("causal attention: contiguous f32 inputs only"),
-    }
+    super::cpu::f32_data(s, l, "causal attention")
 }
 
 impl candle_core::CustomOp3 for CausalAttention {
@@ -216,78 +213,73 @@ fn attention_grads(
     let (_, heads, t, d) = q.dims4()?;
     let (_, kv_heads, total, _) = k.dims4()?;
     let (past, group, hd) = (total - t, heads / kv_heads, heads * d);
-    let (q, k, v, dout) = (
-        q.contiguous()?,
-        k.contiguous()?,
-        v.contiguous()?,
-        dout.contiguous()?,
-    );
-    let guards = [&q, &k, &v, &dout].map(|x| x.storage_and_layout());
-    let [qs, ks, vs, gs] = guards.each_ref().map(|(s, l)| match &**s {
-        candle_core::Storage::Cpu(c) => f32_slice(c, l),
-        _ => candle_core::bail!("causal attention: CPU tensors only"),
-    });
-    let (qs, ks, vs, gs) = (qs?, ks?, vs?, gs?);
-    let mut dq = vec![0f32; qs.len()];
-    let mut dk = vec![0f32; ks.len()];
-    let mut dv = vec![0f32; vs.len()];
-    dq.par_chunks_mut(group * t * d)
-        .zip(dk.par_chunks_mut(total * d))
-        .zip(dv.par_chunks_mut(total * d))
-        .enumerate()
-        .for_each(|(task, ((dq, dk), dv))| {
-            let (seq, kvh) = (task / kv_heads, task % kv_heads);
-            let kv = (seq * kv_heads + kvh) * total * d;
-            let (kf, vf) = (&ks[kv..][..total * d], &vs[kv..][..total * d]);
-            let mut probs = vec![0f32; BLOCK * total];
-            let mut dp = vec![0f32; BLOCK * total];
-            for j in 0..group {
-                let head = kvh * group + j;
-                for i0 in (0..t).step_by(BLOCK) {
-                    let (rows, keys) = ((t - i0).min(BLOCK), past + (t - i0).min(BLOCK) + i0);
-                    let (k, v) = (&kf[..keys * d], &vf[..keys * d]);
-                    let qb = &qs[((seq * heads + head) * t + i0) * d..][..rows * d];
-                    let go = Mat {
-                        data: &gs[((seq * t + i0) * heads + head) * d..],
-                        row_stride: hd,
-                        col_stride: 1,
-                    };
-                    let (p, dp) = (&mut probs[..rows * keys], &mut dp[..rows * keys]);
-                    causal_probs(p, qb, k, (rows, keys, d), past + i0, scale);
-                    matmul::gemm(dv, d, true, (keys, d, rows), Mat::t(p, keys), go, 1.0, 1);
-                    matmul::gemm(dp, keys, false, (rows, keys, d), go, Mat::t(v, d), 1.0, 1);
-                    for (pr, dr) in p.chunks_exact(keys).zip(dp.chunks_exact_mut(keys)) {
-                        let dot: f32 = pr.iter().zip(dr.iter()).map(|(a, b)| a * b).sum();
-                        dr.iter_mut()
-                            .zip(pr)
-                            .for_each(|(x, &pv)| *x = pv * (*x - dot));
+    let grads = super::cpu::with_f32([q, k, v, dout], |[qs, ks, vs, gs]| {
+        let mut dq = vec![0f32; qs.len()];
+        let mut dk = vec![0f32; ks.len()];
+        let mut dv = vec![0f32; vs.len()];
+        dq.par_chunks_mut(group * t * d)
+            .zip(dk.par_chunks_mut(total * d))
+            .zip(dv.par_chunks_mut(total * d))
+            .enumerate()
+            .for_each(|(task, ((dq, dk), dv))| {
+                let (seq, kvh) = (task / kv_heads, task % kv_heads);
+                let kv = (seq * kv_heads + kvh) * total * d;
+                let (kf, vf) = (&ks[kv..][..total * d], &vs[kv..][..total * d]);
+                let mut probs = vec![0f32; BLOCK * total];
+                let mut dp = vec![0f32; BLOCK * total];
+                for j in 0..group {
+                    let head = kvh * group + j;
+                    for i0 in (0..t).step_by(BLOCK) {
+                        let rows = (t - i0).min(BLOCK);
+                        let keys = past + i0 + rows;
+                        let (k, v) = (&kf[..keys * d], &vf[..keys * d]);
+                        let qb = &qs[((seq * heads + head) * t + i0) * d..][..rows * d];
+                        let go = Mat {
+                            data: &gs[((seq * t + i0) * heads + head) * d..],
+                            row_stride: hd,
+                            col_stride: 1,
+                        };
+                        let (p, dp) = (&mut probs[..rows * keys], &mut dp[..rows * keys]);
+                        causal_probs(p, qb, k, (rows, keys, d), past + i0, scale);
+                        matmul::gemm(dv, d, true, (keys, d, rows), Mat::t(p, keys), go, 1.0, 1);
+                        matmul::gemm(dp, keys, false, (rows, keys, d), go, Mat::t(v, d), 1.0, 1);
+                        for (pr, dr) in p.chunks_exact(keys).zip(dp.chunks_exact_mut(keys)) {
+                            let dot: f32 = pr.iter().zip(dr.iter()).map(|(a, b)| a * b).sum();
+                            dr.iter_mut()
+                                .zip(pr)
+                                .for_each(|(x, &pv)| *x = pv * (*x - dot));
+                        }
+                        let ds = Mat::rows(dp, keys);
+                        let dqb = &mut dq[(j * t + i0) * d..][..rows * d];
+                        matmul::gemm(
+                            dqb,
+                            d,
+                            false,
+                            (rows, d, keys),
+                            ds,
+                            Mat::rows(k, d),
+                            scale,
+                            1,
+                        );
+                        let dst = Mat::t(dp, keys);
+                        matmul::gemm(
+                            dk,
+                            d,
+                            true,
+                            (keys, d, rows),
+                            dst,
+                            Mat::rows(qb, d),
+                            scale,
+                            1,
+                        );
                     }
-                    let ds = Mat::rows(dp, keys);
-                    let dqb = &mut dq[(j * t + i0) * d..][..rows * d];
-                    matmul::gemm(
-                        dqb,
-                        d,
-                        false,
-                        (rows, d, keys),
-                        ds,
-                        Mat::rows(k, d),
-                        scale,
-                        1,
-                    );
-                    let dst = Mat::t(dp, keys);
-                    matmul::gemm(
-                        dk,
-                        d,
-                        true,
-                        (keys, d, rows),
-                        dst,
-                        Mat::rows(qb, d),
-                        scale,
-                        1,
-                    );
                 }
-            }
-        });
+            });
+        (dq, dk, dv)
+    })?;
+    let Some((dq, dk, dv)) = grads else {
+        candle_core::bail!("causal attention: f32 CPU tensors only");
+    };
     let dev = q.device();
     Ok((
         Tensor::from_vec(dq, q.shape(), dev)?,
@@ -299,6 +291,7 @@ fn attention_grads(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::cpu::max_abs;
     use crate::model::ops::causal_softmax_cpu;
     use candle_core::Device;
 
@@ -351,34 +344,12 @@ mod tests {
                 .unwrap();
             let want = reference(&q, &k, &v, scale);
             assert_eq!(got.dims(), want.dims());
-            let diff = (got - want)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
+            let diff = max_abs(&got, &want);
             assert!(
                 diff < 1e-5,
                 "b {b} heads {heads}/{kv_heads} t {t} past {past}: {diff}"
             );
         }
-    }
-
-    fn max_abs(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
     }
 
     #[test]

@@ -1,6 +1,23 @@
 //! Reading f32 tensors on the CPU as plain slices, for the hand-written kernels.
 
-use candle_core::{CpuStorage, Result, Storage, Tensor};
+use candle_core::{CpuStorage, Layout, Result, Storage, Tensor};
+
+/// The data of a contiguous f32 CPU storage, as a custom op receives it; `op` names the op
+/// in the error otherwise.
+pub fn f32_data<'a>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [f32]> {
+    match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
+        _ => candle_core::bail!("{op}: contiguous f32 inputs only"),
+    }
+}
+
+/// The largest absolute difference between two tensors of one shape (tests).
+#[cfg(test)]
+pub fn max_abs(a: &Tensor, b: &Tensor) -> f32 {
+    (a - b)
+        .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>())
+        .expect("two f32 tensors of one shape")
+}
 
 /// Runs `f` on the f32 data of `tensors` (each made contiguous first); `None`, without
 /// calling `f`, when one of them is not f32 on the CPU.
@@ -15,8 +32,8 @@ pub fn with_f32<const N: usize, R>(
     let guards: Vec<_> = owned.iter().map(|t| t.storage_and_layout()).collect();
     let mut slices = Vec::with_capacity(N);
     for (storage, layout) in &guards {
-        match (&**storage, layout.contiguous_offsets()) {
-            (Storage::Cpu(CpuStorage::F32(v)), Some((a, b))) => slices.push(&v[a..b]),
+        match &**storage {
+            Storage::Cpu(c @ CpuStorage::F32(_)) => slices.push(f32_data(c, layout, "")?),
             _ => return Ok(None),
         }
     }

@@ -270,20 +270,8 @@ fn matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::cpu::max_abs;
     use candle_core::Device;
-
-    fn max_abs(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar()
-            .unwrap()
-    }
 
     #[test]
     fn a_frozen_layer_is_one_node_with_the_composed_gradients() {
@@ -351,30 +339,10 @@ mod tests {
         lin.merge().unwrap();
         assert!(lin.lora.is_none());
         let merged = lin.forward(&x).unwrap();
-        let diff: f32 = (&unmerged - &merged)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_keepdim(2)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar()
-            .unwrap();
+        let diff = max_abs(&unmerged, &merged);
         assert!(diff < 1e-4, "{diff}");
         // and the adapter really changed the output
-        let moved: f32 = (&unmerged - &base)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar()
-            .unwrap();
+        let moved = max_abs(&unmerged, &base);
         assert!(moved > 1e-2);
     }
 }

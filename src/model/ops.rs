@@ -284,6 +284,7 @@ impl candle_core::CustomOp2 for SiluMul {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::cpu::max_abs;
     use candle_core::{Device, Var};
 
     fn rand(shape: &[usize]) -> Tensor {
@@ -343,19 +344,6 @@ mod tests {
         assert!(causal_softmax_cpu(&rand(&[1, 1, 2, 3]), 0, false).is_err());
     }
 
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar()
-            .unwrap()
-    }
-
     #[test]
     fn fused_and_differentiable_agree() {
         let x = rand(&[2, 3, 5, 8]);
@@ -363,19 +351,19 @@ mod tests {
         let (cos, sin) = (rand(&[5, 4]), rand(&[5, 4]));
         let (f, d) = (Kernels::Fused, Kernels::Differentiable);
         assert!(
-            max_diff(
+            max_abs(
                 &f.rms_norm(&x, &w, 1e-6).unwrap(),
                 &d.rms_norm(&x, &w, 1e-6).unwrap()
             ) < 1e-5
         );
         assert!(
-            max_diff(
+            max_abs(
                 &f.softmax_last_dim(&x).unwrap(),
                 &d.softmax_last_dim(&x).unwrap()
             ) < 1e-6
         );
         assert!(
-            max_diff(
+            max_abs(
                 &f.rope(&x, &cos, &sin).unwrap(),
                 &d.rope(&x, &cos, &sin).unwrap()
             ) < 1e-5
@@ -383,7 +371,7 @@ mod tests {
         // Per-row positions: cos/sin with a batch dimension.
         let (cos3, sin3) = (rand(&[2, 5, 4]), rand(&[2, 5, 4]));
         assert!(
-            max_diff(
+            max_abs(
                 &f.rope(&x, &cos3, &sin3).unwrap(),
                 &d.rope(&x, &cos3, &sin3).unwrap()
             ) < 1e-5
@@ -402,12 +390,12 @@ mod tests {
         let composed = (g.silu().unwrap() * u.as_tensor()).unwrap();
         let fused = Kernels::Fused.silu_mul(&g, &u).unwrap();
         let trained = Kernels::Differentiable.silu_mul(&g, &u).unwrap();
-        assert!(max_diff(&fused, &composed) < 1e-5);
-        assert!(max_diff(&trained, &composed) < 1e-5);
+        assert!(max_abs(&fused, &composed) < 1e-5);
+        assert!(max_abs(&trained, &composed) < 1e-5);
         let (want_g, want_u) = grads(composed);
         let (got_g, got_u) = grads(trained);
-        assert!(max_diff(&got_g.unwrap(), &want_g.unwrap()) < 1e-5);
-        assert!(max_diff(&got_u.unwrap(), &want_u.unwrap()) < 1e-5);
+        assert!(max_abs(&got_g.unwrap(), &want_g.unwrap()) < 1e-5);
+        assert!(max_abs(&got_u.unwrap(), &want_u.unwrap()) < 1e-5);
         // The fused kernel records nothing.
         let (none_g, none_u) = grads(fused);
         assert!(none_g.is_none() && none_u.is_none());
@@ -426,8 +414,8 @@ mod tests {
             rms_norm_node(&x, &w, 1e-6).unwrap(),
             rms_norm_ops(&x, &w, 1e-6).unwrap(),
         );
-        assert!(max_diff(&node, &ops) < 1e-5);
-        assert!(max_diff(&grad_of(&node), &grad_of(&ops)) < 1e-5);
+        assert!(max_abs(&node, &ops) < 1e-5);
+        assert!(max_abs(&grad_of(&node), &grad_of(&ops)) < 1e-5);
         // Shared positions [t, d/2] and per-row positions [b, t, d/2].
         for shape in [vec![5, 4], vec![2, 5, 4]] {
             let (cos, sin) = (rand(&shape), rand(&shape));
@@ -435,8 +423,8 @@ mod tests {
                 rope_node(&x, &cos, &sin).unwrap(),
                 rope_ops(&x, &cos, &sin).unwrap(),
             );
-            assert!(max_diff(&node, &ops) < 1e-5);
-            assert!(max_diff(&grad_of(&node), &grad_of(&ops)) < 1e-5);
+            assert!(max_abs(&node, &ops) < 1e-5);
+            assert!(max_abs(&grad_of(&node), &grad_of(&ops)) < 1e-5);
         }
         // A trainable norm weight takes the ops, which give it a gradient.
         let wv = Var::from_tensor(&w).unwrap();

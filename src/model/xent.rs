@@ -46,10 +46,7 @@ struct CrossEntropy {
 }
 
 fn rows_of<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(d), Some((a, b))) => Ok(&d[a..b]),
-        _ => candle_core::bail!("cross-entropy: contiguous f32 logits only"),
-    }
+    super::cpu::f32_data(s, l, "cross-entropy")
 }
 
 impl candle_core::CustomOp1 for CrossEntropy {
@@ -100,6 +97,7 @@ impl candle_core::CustomOp1 for CrossEntropy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::cpu::max_abs;
     use candle_core::{Device, Var};
 
     #[test]
@@ -128,20 +126,8 @@ mod tests {
             .neg()
             .unwrap();
         let (want, want_grad) = run(want);
-        let max = |a: Tensor, b: Tensor| -> f32 {
-            (a - b)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap()
-                .to_scalar()
-                .unwrap()
-        };
-        assert!(max(got, want) < 1e-5);
-        assert!(max(got_grad, want_grad) < 1e-6);
+        assert!(max_abs(&got, &want) < 1e-5);
+        assert!(max_abs(&got_grad, &want_grad) < 1e-6);
     }
 
     #[test]
