@@ -150,9 +150,10 @@ pub struct ForwardOut {
 struct Mask<'a> {
     /// Additive f32 mask (see `attention_mask`); `None` when nothing is masked.
     additive: Option<&'a Tensor>,
-    /// No key padding: the mask is the causal one alone, so on the CPU the softmax applies
-    /// it by position (`ops::causal_softmax_cpu`, with a backward pass when training)
-    /// without reading the tensor.
+    /// No key padding: the mask is the causal one alone, so on the CPU it is applied by
+    /// position without reading the tensor: the blocked attention kernel
+    /// (`model::attention`, inference and training), or, when attention maps are asked for,
+    /// `ops::causal_softmax_cpu`.
     causal_only: bool,
 }
 
