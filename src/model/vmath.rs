@@ -13,7 +13,6 @@
 
 const LANES: usize = 16;
 
-/// `e^x`, branch-free; see the module comment.
 /// `a * b + c`, fused where the caller was compiled with FMA (`F`); without hardware FMA,
 /// `mul_add` would be a slow libm call.
 #[inline(always)]
@@ -25,6 +24,7 @@ fn madd<const F: bool>(a: f32, b: f32, c: f32) -> f32 {
     }
 }
 
+/// `e^x`, branch-free; see the module comment.
 #[inline(always)]
 fn exp<const F: bool>(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
@@ -49,7 +49,7 @@ fn exp<const F: bool>(x: f32) -> f32 {
 }
 
 #[inline(always)]
-fn max_impl<const F: bool>(xs: &[f32]) -> f32 {
+fn max_impl(xs: &[f32]) -> f32 {
     let mut acc = [f32::NEG_INFINITY; LANES];
     let chunks = xs.chunks_exact(LANES);
     let tail = chunks.remainder();
@@ -99,14 +99,14 @@ fn exp_sum_impl<const F: bool>(src: &[f32], shift: f32) -> f32 {
 
 #[inline(always)]
 fn softmax_impl<const F: bool>(xs: &mut [f32]) {
-    let max = max_impl::<F>(xs);
+    let max = max_impl(xs);
     let inv = 1.0 / exp_shift_sum_impl::<F>(xs, max);
     xs.iter_mut().for_each(|x| *x *= inv);
 }
 
 #[inline(always)]
 fn log_sum_exp_impl<const F: bool>(xs: &[f32]) -> f32 {
-    let max = max_impl::<F>(xs);
+    let max = max_impl(xs);
     max + exp_sum_impl::<F>(xs, max).ln()
 }
 
