@@ -146,15 +146,67 @@ pub struct ForwardOut {
 }
 
 /// The attention mask of one forward pass, as `attend` sees it.
-#[derive(Clone, Copy)]
 struct Mask<'a> {
-    /// Additive f32 mask (see `attention_mask`); `None` when nothing is masked.
-    additive: Option<&'a Tensor>,
+    b: usize,
+    t: usize,
+    past: usize,
+    /// `[b, past + t]`, 1 where a key is a real token.
+    key_mask: Option<&'a Tensor>,
+    /// The additive tensor, built on first use ([`Mask::additive`]).
+    additive: std::cell::OnceCell<Tensor>,
+}
+
+impl<'a> Mask<'a> {
+    fn new(b: usize, t: usize, past: usize, key_mask: Option<&'a Tensor>) -> Self {
+        Mask {
+            b,
+            t,
+            past,
+            key_mask,
+            additive: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Whether anything is masked: more than one query, or padding keys.
+    fn any(&self) -> bool {
+        self.t > 1 || self.key_mask.is_some()
+    }
+
     /// No key padding: the mask is the causal one alone, so on the CPU it is applied by
-    /// position without reading the tensor: the blocked attention kernel
-    /// (`model::attention`, inference and training), or, when attention maps are asked for,
+    /// position without the tensor: the blocked attention kernel (`model::attention`,
+    /// inference and training), or, when attention maps are asked for,
     /// `ops::causal_softmax_cpu`.
-    causal_only: bool,
+    fn causal_only(&self) -> bool {
+        self.key_mask.is_none()
+    }
+
+    /// Additive f32 mask `[b or 1, 1, t, past + t]`: 0 where a query may attend, -1e30 where
+    /// not (causal, and padding keys). Built once per forward pass, and only when a path
+    /// reads it (padding keys, or a device or dtype without the CPU kernels); added with a
+    /// broadcast: a `where_cond` against a broadcast fill value walked every score with
+    /// strided indexing, a large share of prefill time.
+    fn additive(&self, device: &Device) -> Result<&Tensor> {
+        if let Some(m) = self.additive.get() {
+            return Ok(m);
+        }
+        let (t, past) = (self.t, self.past);
+        let total = past + t;
+        const MASKED: f32 = -1e30;
+        let causal: Vec<f32> = (0..t)
+            .flat_map(|i| (0..total).map(move |j| if j <= past + i { 0.0 } else { MASKED }))
+            .collect();
+        let causal = Tensor::from_vec(causal, (1, 1, t, total), device)?;
+        let mask = match self.key_mask {
+            None => causal,
+            Some(km) => {
+                // 1 -> 0, 0 -> MASKED; the sum of two masked terms stays finite in f32.
+                let pad = ((km.to_dtype(DType::F32)? - 1.0)? * (-(MASKED as f64)))?;
+                let pad = pad.reshape((self.b, 1, 1, total))?;
+                causal.broadcast_add(&pad)?.contiguous()?
+            }
+        };
+        Ok(self.additive.get_or_init(|| mask))
+    }
 }
 
 /// A Qwen2 / LLaMA decoder.
@@ -269,7 +321,7 @@ impl Decoder {
             }
             Positions::Rows(p) => self.rope.at_positions(p)?,
         };
-        let mask = self.attention_mask(b, t, past, args.key_mask)?;
+        let mask = Mask::new(b, t, past, args.key_mask);
         let mut x = self
             .embed
             .index_select(&ids.flatten_all()?, 0)?
@@ -286,10 +338,7 @@ impl Decoder {
                 &h,
                 &cos,
                 &sin,
-                Mask {
-                    additive: mask.as_ref(),
-                    causal_only: args.key_mask.is_none(),
-                },
+                &mask,
                 cache.as_deref_mut(),
                 i,
                 args.attention,
@@ -330,7 +379,7 @@ impl Decoder {
         x: &Tensor,
         cos: &Tensor,
         sin: &Tensor,
-        mask: Mask<'_>,
+        mask: &Mask<'_>,
         cache: Option<&mut KvCache>,
         layer: usize,
         want_probs: bool,
@@ -362,7 +411,7 @@ impl Decoder {
         };
         let total = k.dim(2)?;
         let scale = 1.0 / (hd as f64).sqrt();
-        if mask.causal_only && mask.additive.is_some() && !want_probs {
+        if mask.causal_only() && mask.any() && !want_probs {
             // The blocked CPU kernel (`model::attention`): inference, or a training node.
             let (q, k, v, scale) = (&q, &k, &v, scale as f32);
             let out = match self.kernels {
@@ -382,18 +431,19 @@ impl Decoder {
         // Softmax in f32, as the reference implementations do for half precision; the mask is
         // additive and f32 too, so masked scores stay finite (no NaN on all-padding rows).
         let scores = scores.reshape((b, nh, t, total))?.to_dtype(DType::F32)?;
-        let fast = match mask.additive {
-            Some(_) if mask.causal_only => ops::causal_softmax_cpu(
-                &scores,
-                total - t,
-                self.kernels == Kernels::Differentiable,
-            )?,
-            _ => None,
+        let fast = if mask.any() && mask.causal_only() {
+            let grad = self.kernels == Kernels::Differentiable;
+            ops::causal_softmax_cpu(&scores, total - t, grad)?
+        } else {
+            None
         };
-        let probs = match (fast, mask.additive) {
-            (Some(p), _) => p,
-            (None, Some(m)) => self.kernels.softmax_last_dim(&scores.broadcast_add(m)?)?,
-            (None, None) => self.kernels.softmax_last_dim(&scores)?,
+        let probs = match fast {
+            Some(p) => p,
+            None if mask.any() => {
+                let masked = scores.broadcast_add(mask.additive(&self.device)?)?;
+                self.kernels.softmax_last_dim(&masked)?
+            }
+            None => self.kernels.softmax_last_dim(&scores)?,
         }
         .to_dtype(self.dtype)?;
         let out = probs.reshape((b, nkv, g * t, total))?.matmul(&v)?;
@@ -403,37 +453,6 @@ impl Decoder {
             .reshape((b, t, nh * hd))?;
         let out = block.o_proj.forward(&out)?;
         Ok((out, want_probs.then_some(probs)))
-    }
-
-    /// Additive f32 mask `[b or 1, 1, t, past + t]`: 0 where a query may attend, -1e30 where
-    /// not (causal, and padding keys); `None` when nothing is masked. Built once per forward
-    /// and added with a broadcast: a `where_cond` against a broadcast fill value walked every
-    /// score with strided indexing, a large share of prefill time.
-    fn attention_mask(
-        &self,
-        b: usize,
-        t: usize,
-        past: usize,
-        key_mask: Option<&Tensor>,
-    ) -> Result<Option<Tensor>> {
-        let total = past + t;
-        if t == 1 && key_mask.is_none() {
-            return Ok(None);
-        }
-        const MASKED: f32 = -1e30;
-        let causal: Vec<f32> = (0..t)
-            .flat_map(|i| (0..total).map(move |j| if j <= past + i { 0.0 } else { MASKED }))
-            .collect();
-        let causal = Tensor::from_vec(causal, (1, 1, t, total), &self.device)?;
-        match key_mask {
-            None => Ok(Some(causal)),
-            Some(km) => {
-                // 1 -> 0, 0 -> MASKED; the sum of two masked terms stays finite in f32.
-                let pad = ((km.to_dtype(DType::F32)? - 1.0)? * (-(MASKED as f64)))?;
-                let pad = pad.reshape((b, 1, 1, total))?;
-                Ok(Some(causal.broadcast_add(&pad)?.contiguous()?))
-            }
-        }
     }
 
     /// Ids of the maximum logit along the last dimension of `[b, 1, vocab]` logits.

@@ -3,9 +3,10 @@
 //! candle's fused `rms_norm`, `softmax_last_dim` and `rope` are fast but record no gradient:
 //! a trainer built on them silently stops learning at the first norm. Every call site in the
 //! decoder goes through [`Kernels`], so inference uses the fused ops and training switches the
-//! whole model to differentiable compositions of basic ops with one field. The causal
-//! softmax of the attention is the exception: one CPU op with its own backward pass serves
-//! both ([`causal_softmax_cpu`]).
+//! whole model to differentiable versions with one field: on the CPU, one graph node each
+//! with a written-out backward pass ([`super::attach`]), elsewhere compositions of basic ops.
+//! The causal softmax ([`causal_softmax_cpu`]) and SiLU product ([`Kernels::silu_mul`]) are
+//! one CPU op with its own backward pass serving both.
 
 use candle_core::{DType, Result, Tensor, D};
 
@@ -60,16 +61,12 @@ impl candle_core::CustomOp1 for CausalSoftmax {
         layout: &candle_core::Layout,
     ) -> Result<(candle_core::CpuStorage, candle_core::Shape)> {
         use rayon::prelude::*;
-        let (candle_core::CpuStorage::F32(data), Some((a, b))) =
-            (storage, layout.contiguous_offsets())
-        else {
-            candle_core::bail!("causal softmax: contiguous f32 scores only");
-        };
+        let data = super::cpu::f32_data(storage, layout, "causal softmax")?;
         let dims = layout.dims();
         let (t, total) = (dims[dims.len() - 2], dims[dims.len() - 1]);
-        let mut out = vec![0f32; b - a];
+        let mut out = vec![0f32; data.len()];
         out.par_chunks_mut(total)
-            .zip(data[a..b].par_chunks(total))
+            .zip(data.par_chunks(total))
             .enumerate()
             .for_each(|(r, (dst, src))| {
                 let keep = self.past + r % t + 1;
@@ -91,7 +88,9 @@ impl Kernels {
     pub fn rms_norm(self, x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
         match self {
             Kernels::Fused => candle_nn::ops::rms_norm(&x.contiguous()?, weight, eps as f32),
-            Kernels::Differentiable if x.device().is_cpu() && !weight.track_op() => {
+            Kernels::Differentiable
+                if x.device().is_cpu() && x.dtype() == DType::F32 && !weight.track_op() =>
+            {
                 rms_norm_node(x, weight, eps)
             }
             Kernels::Differentiable => rms_norm_ops(x, weight, eps),
@@ -141,8 +140,8 @@ impl Kernels {
     }
 }
 
-/// RMSNorm with a frozen weight as one graph node ([`super::attach`]): the fused forward
-/// pass, and with `r = 1/rms(x)` per row, `dx = r (g w) - x r^3 mean(g w x)`.
+/// RMSNorm of f32 `x` on the CPU with a frozen weight as one graph node
+/// ([`super::attach`]): the fused forward pass, and one vectorised backward pass with `r = 1/rms(x)` per row, `dx = r (g w) - x r^3 mean(g w x)`.
 fn rms_norm_node(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
     let y = candle_nn::ops::rms_norm(&x.detach().contiguous()?, weight, eps as f32)?;
     let w = weight.to_dtype(DType::F32)?;
@@ -156,24 +155,20 @@ fn rms_norm_node(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
                 .for_each(|(dx, (x, g))| super::vmath::rms_norm_grad(x, w, g, eps as f32, dx));
             dx
         })?;
-        if let Some(dx) = fused {
-            return Ok(vec![Some(Tensor::from_vec(
-                dx,
-                inputs[0].shape(),
-                g.device(),
-            )?)]);
-        }
-        let x = inputs[0].to_dtype(DType::F32)?;
-        let r = (x.sqr()?.mean_keepdim(D::Minus1)? + eps)?.sqrt()?.recip()?;
-        let gw = g.to_dtype(DType::F32)?.broadcast_mul(&w)?;
-        let dot = (&gw * &x)?.mean_keepdim(D::Minus1)?;
-        let dx = (gw.broadcast_mul(&r)? - x.broadcast_mul(&(dot * r.powf(3.0)?)?)?)?;
-        Ok(vec![Some(dx)])
+        let Some(dx) = fused else {
+            candle_core::bail!("rms norm: f32 CPU tensors only");
+        };
+        Ok(vec![Some(Tensor::from_vec(
+            dx,
+            inputs[0].shape(),
+            g.device(),
+        )?)])
     };
     super::attach::attach1(x, y, bwd)
 }
 
-/// RMSNorm as basic ops, each recording its backward pass (a trainable weight, other devices).
+/// RMSNorm as basic ops, each recording its backward pass (a trainable weight, other
+/// dtypes and devices).
 fn rms_norm_ops(x: &Tensor, weight: &Tensor, eps: f64) -> Result<Tensor> {
     let dtype = x.dtype();
     let x = x.to_dtype(DType::F32)?;
@@ -229,20 +224,15 @@ impl candle_core::CustomOp2 for SiluMul {
         us: &candle_core::CpuStorage,
         ul: &candle_core::Layout,
     ) -> Result<(candle_core::CpuStorage, candle_core::Shape)> {
-        use candle_core::CpuStorage::F32;
         use rayon::prelude::*;
-        let (F32(g), F32(u), Some((ga, gb)), Some((ua, ub))) =
-            (gs, us, gl.contiguous_offsets(), ul.contiguous_offsets())
-        else {
-            candle_core::bail!("silu-mul: contiguous f32 inputs only");
-        };
-        let (g, u) = (&g[ga..gb], &u[ua..ub]);
+        let g = super::cpu::f32_data(gs, gl, "silu-mul")?;
+        let u = super::cpu::f32_data(us, ul, "silu-mul")?;
         let mut out = vec![0f32; g.len()];
         const CHUNK: usize = 1 << 14;
         out.par_chunks_mut(CHUNK)
             .zip(g.par_chunks(CHUNK).zip(u.par_chunks(CHUNK)))
             .for_each(|(d, (g, u))| super::vmath::silu_mul(g, u, d));
-        Ok((F32(out), gl.shape().clone()))
+        Ok((candle_core::CpuStorage::F32(out), gl.shape().clone()))
     }
 
     fn bwd(
@@ -267,17 +257,14 @@ impl candle_core::CustomOp2 for SiluMul {
                 .for_each(|((dg, du), ((g, u), o))| super::vmath::silu_mul_grad(g, u, o, dg, du));
             (dg, du)
         })?;
-        if let Some((dg, du)) = grads {
-            let dev = gate.device();
-            return Ok((
-                Some(Tensor::from_vec(dg, gate.shape(), dev)?),
-                Some(Tensor::from_vec(du, up.shape(), dev)?),
-            ));
-        }
-        let sig = candle_nn::ops::sigmoid(&gate.detach())?;
-        let silu = (gate * &sig)?;
-        let dsilu = (&sig * ((gate * (1.0 - &sig)?)? + 1.0)?)?;
-        Ok((Some((grad * up)?.mul(&dsilu)?), Some((grad * silu)?)))
+        let Some((dg, du)) = grads else {
+            candle_core::bail!("silu-mul: f32 CPU tensors only");
+        };
+        let dev = gate.device();
+        Ok((
+            Some(Tensor::from_vec(dg, gate.shape(), dev)?),
+            Some(Tensor::from_vec(du, up.shape(), dev)?),
+        ))
     }
 }
 

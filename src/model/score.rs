@@ -2,7 +2,7 @@
 //! importance scorers. Long sequences are scored in overlapping windows of the context size.
 
 use super::decoder::{Decoder, ForwardArgs, Logits};
-use candle_core::{DType, Result, Tensor, D};
+use candle_core::{Result, Tensor};
 
 /// `-log p(ids[t] | ids[..t])` for every `t >= 1`; the first token has no context (`None`).
 /// Sequences longer than the context window are scored in windows that overlap by half, so
@@ -62,39 +62,13 @@ pub fn token_nll(model: &Decoder, ids: &[u32]) -> Result<Vec<Option<f32>>> {
     Ok(out)
 }
 
-/// `-log softmax(logits[t])[targets[t]]` for each row `t < targets.len()`.
-///
-/// On the CPU this is one pass over each row of logits (max, sum of exponentials, the
-/// target's logit), rows in parallel, instead of materialising the `rows x vocab`
-/// log-softmax and gathering from it: for a 1,000-token text and an 8k vocabulary that
-/// saves writing and re-reading two 32 MB tensors. Elsewhere it is the tensor-op path.
+/// `-log softmax(logits[t])[targets[t]]` for each row `t < targets.len()`: the trainer's
+/// token cross-entropy ([`super::xent`]), which on the CPU reads each row of logits once
+/// (its log-sum-exp and the target's logit) instead of materialising the `rows x vocab`
+/// log-softmax and gathering from it.
 pub fn picked_nll(logits: &Tensor, targets: &[u32]) -> Result<Vec<f32>> {
-    use candle_core::{CpuStorage, Storage};
-    use rayon::prelude::*;
-    let logits = logits.narrow(0, 0, targets.len())?.to_dtype(DType::F32)?;
-    let vocab = logits.dim(1)?;
-    if let Some(&t) = targets.iter().find(|&&t| t as usize >= vocab) {
-        candle_core::bail!("target id {t} is outside the vocabulary of {vocab} logits");
-    }
-    let logits = logits.contiguous()?;
-    {
-        let (storage, layout) = logits.storage_and_layout();
-        if let (Storage::Cpu(CpuStorage::F32(data)), Some((a, b))) =
-            (&*storage, layout.contiguous_offsets())
-        {
-            return Ok(data[a..b]
-                .par_chunks(vocab)
-                .zip(targets.par_iter())
-                .map(|(row, &t)| super::vmath::log_sum_exp(row) - row[t as usize])
-                .collect());
-        }
-    }
-    let logp = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
-    let targets = Tensor::new(targets, logits.device())?;
-    logp.gather(&targets.unsqueeze(1)?, 1)?
-        .squeeze(1)?
-        .neg()?
-        .to_vec1::<f32>()
+    let logits = logits.narrow(0, 0, targets.len())?;
+    super::xent::token_cross_entropy(&logits, targets)?.to_vec1::<f32>()
 }
 
 /// Per-layer attention probabilities `[heads, n, n]` for one sequence within the context.
@@ -123,7 +97,7 @@ pub fn attention_maps(model: &Decoder, ids: &[u32]) -> Result<Vec<Tensor>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::Device;
+    use candle_core::{Device, D};
 
     #[test]
     fn picked_nll_matches_log_softmax_and_gather() {

@@ -73,7 +73,7 @@ impl candle_core::CustomOp1 for CrossEntropy {
         use rayon::prelude::*;
         let (rows, vocab) = arg.dims2()?;
         let grad = grad.to_dtype(DType::F32)?.to_vec1::<f32>()?;
-        let lse = self.lse.lock().expect("cross-entropy state").clone();
+        let lse = self.lse.lock().expect("cross-entropy state");
         if lse.len() != rows || grad.len() != rows {
             candle_core::bail!("cross-entropy: backward without its forward pass");
         }
