@@ -182,7 +182,10 @@ fn chart_command_loads_a_trainer_log_and_inspector_shows_logp() {
     // `l` moves the inspector only once the CoT is scored; under a loaded machine the
     // scoring can finish after the model loads.
     assert!(
-        pty.wait_screen(|screen| screen.contains("token 1/"), Duration::from_secs(30)),
+        pty.wait_screen(
+            |screen| screen.contains("token 1/"),
+            Duration::from_secs(30)
+        ),
         "the CoT was never scored: {:?}",
         pty.text()
     );
